@@ -1,1 +1,1 @@
-System.Console.WriteLine(PeftBench.Core.Probe.Hello());
+return 0;

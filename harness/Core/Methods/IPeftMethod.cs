@@ -1,0 +1,105 @@
+using PeftBench.Core.Models;
+using PeftBench.Core.Sites;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace PeftBench.Core.Methods;
+
+/// <summary>The setting budget fitting turns (rank, bottleneck width, prompt length …) and its range.</summary>
+public sealed record Knob(string Name, int Min, int Max);
+
+/// <summary>What a method needs at attach time: the device and a generator seeded from the cell seed.</summary>
+public sealed record MethodContext(Device Device, Generator Generator);
+
+/// <summary>
+/// A parameter-efficient fine-tuning method: one file + one catalog line. It freezes what it does not train,
+/// attaches its modules to adapter sites, reports its trainable count without building anything (so budgets
+/// can be fitted before training), and cites the paper whose equation it implements.
+/// </summary>
+public interface IPeftMethod
+{
+    /// <summary>Stable lowercase id (<c>lora</c>); never renamed.</summary>
+    string Id { get; }
+    /// <summary>Bumped whenever behaviour changes; part of every cell key.</summary>
+    int Version { get; }
+    /// <summary>Family for grouping and plot colours: baseline, selective, low-rank, adapter, prompt.</summary>
+    string Family { get; }
+    /// <summary>Paper and equation implemented, one line.</summary>
+    string Citation { get; }
+    string Description { get; }
+    MethodConfig DefaultConfig { get; }
+    /// <summary>Null for methods whose trainable count is fixed by the backbone (full FT, BitFit, linear probe).</summary>
+    Knob? Knob { get; }
+    /// <summary>True when the model's output is unchanged at initialisation (zero-initialised updates).</summary>
+    bool PreservesOutputAtInit { get; }
+    /// <summary>True when the trained update folds into the base weights.</summary>
+    bool CanMerge { get; }
+
+    MethodConfig WithKnob(MethodConfig config, int value);
+    int KnobValue(MethodConfig config);
+
+    /// <summary>Problems with <paramref name="config"/> for this model, before anything is built.</summary>
+    IEnumerable<string> Validate(MethodConfig config, SiteRegistry sites);
+
+    /// <summary>Parameters the method trains (adapter + unfrozen backbone), head excluded, from the sites alone.</summary>
+    long CountTrainable(SiteRegistry sites, MethodConfig config);
+
+    /// <summary>Freezes the backbone as the method requires and attaches its modules. The head stays trainable.</summary>
+    MethodAttachment Apply(SequenceClassifier model, MethodConfig config, MethodContext context);
+}
+
+/// <summary>
+/// What an applied method contributes to training beyond its parameters: learning-rate groups, auxiliary
+/// losses and per-step hooks (AdaLoRA's rank schedule, IncreLoRA's growth …). The default trains every
+/// parameter that requires grad at the config's learning rate.
+/// </summary>
+public class MethodAttachment
+{
+    public MethodAttachment(MethodConfig config) { Config = config; }
+
+    public MethodConfig Config { get; }
+
+    public virtual IEnumerable<(string Group, IReadOnlyList<Parameter> Parameters, double LearningRate)> ParameterGroups(SequenceClassifier model)
+    {
+        yield return ("all", model.parameters().Where(p => p.requires_grad).ToList(), Config.LearningRate);
+    }
+
+    /// <summary>A term added to the task loss (orthogonality, load balancing); null for none.</summary>
+    public virtual Tensor? AuxiliaryLoss() => null;
+
+    public virtual void AfterOptimizerStep(int step, int totalSteps) { }
+}
+
+/// <summary>Typed base so that each method file works with its own config record.</summary>
+public abstract class PeftMethod<TConfig> : IPeftMethod where TConfig : MethodConfig
+{
+    public abstract string Id { get; }
+    public abstract int Version { get; }
+    public abstract string Family { get; }
+    public abstract string Citation { get; }
+    public abstract string Description { get; }
+    public abstract TConfig Defaults { get; }
+    public MethodConfig DefaultConfig => Defaults;
+    public virtual Knob? Knob => null;
+    public abstract bool PreservesOutputAtInit { get; }
+    public virtual bool CanMerge => false;
+
+    public MethodConfig WithKnob(MethodConfig config, int value) => WithKnob(Cast(config), value);
+    public int KnobValue(MethodConfig config) => KnobValue(Cast(config));
+    public IEnumerable<string> Validate(MethodConfig config, SiteRegistry sites) =>
+        config is TConfig typed ? typed.Validate().Concat(Validate(typed, sites))
+            : new[] { $"{Id}: expected a {typeof(TConfig).Name}, got {config.GetType().Name}." };
+    public long CountTrainable(SiteRegistry sites, MethodConfig config) => CountTrainable(sites, Cast(config));
+    public MethodAttachment Apply(SequenceClassifier model, MethodConfig config, MethodContext context) => Apply(model, Cast(config), context);
+
+    protected virtual TConfig WithKnob(TConfig config, int value) =>
+        throw new NotSupportedException($"{Id} has no knob to fit a budget with.");
+    protected virtual int KnobValue(TConfig config) => 0;
+    protected virtual IEnumerable<string> Validate(TConfig config, SiteRegistry sites) => Array.Empty<string>();
+    protected abstract long CountTrainable(SiteRegistry sites, TConfig config);
+    protected abstract MethodAttachment Apply(SequenceClassifier model, TConfig config, MethodContext context);
+
+    private TConfig Cast(MethodConfig config) => config as TConfig
+        ?? throw new ArgumentException($"{Id}: expected a {typeof(TConfig).Name}, got {config.GetType().Name}.");
+}

@@ -1,0 +1,108 @@
+using PeftBench.Core.Sites;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PeftBench.Core.Models;
+
+/// <summary>A token batch: ids, mask and segment ids, each [B, T].</summary>
+public sealed record TokenBatch(Tensor InputIds, Tensor AttentionMask, Tensor? TokenTypeIds);
+
+/// <summary>
+/// Encoder + classification/regression head: the model every GLUE cell trains. Parameter names follow
+/// Hugging Face's <c>*ForSequenceClassification</c> (<c>bert.encoder…</c>, <c>classifier.…</c>). It remembers
+/// which parameters belonged to the pretrained backbone so the harness can split trainable parameters into
+/// adapter (added by the method), head and other (unfrozen backbone weights).
+/// </summary>
+public sealed class SequenceClassifier : nn.Module<TokenBatch, Tensor>
+{
+    private readonly EncoderBackbone backbone;
+    private readonly ClassificationHead classifier;
+    private readonly HashSet<string> backboneParameterNames;
+    private readonly HashSet<string> headParameterNames;
+
+    public EncoderBackbone Backbone => backbone;
+    public ClassificationHead Head => classifier;
+    public SiteRegistry Sites => backbone.Sites;
+    public long Outputs { get; }
+
+    public SequenceClassifier(EncoderBackbone backbone, long outputs, double headDropout, Device? device = null)
+        : base(nameof(SequenceClassifier))
+    {
+        this.backbone = backbone;
+        classifier = new ClassificationHead(backbone.HiddenSize, outputs, headDropout, device);
+        Outputs = outputs;
+        // Registered by hand: the backbone's name is its model type, as in Hugging Face checkpoints.
+        register_module(backbone.ModelType, backbone);
+        register_module("classifier", classifier);
+        backboneParameterNames = backbone.named_parameters().Select(p => $"{backbone.ModelType}.{p.name}").ToHashSet();
+        headParameterNames = classifier.named_parameters().Select(p => $"classifier.{p.name}").ToHashSet();
+    }
+
+    public override Tensor forward(TokenBatch batch) =>
+        classifier.call(backbone.Encode(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds));
+
+    /// <summary>Where a parameter came from: the head, the pretrained backbone, or a method's own module.</summary>
+    public ParameterOrigin OriginOf(string parameterName) =>
+        headParameterNames.Contains(parameterName) ? ParameterOrigin.Head
+        : backboneParameterNames.Contains(parameterName) ? ParameterOrigin.Backbone
+        : ParameterOrigin.Adapter;
+
+    /// <summary>Freezes everything, head included; methods then unfreeze what they train.</summary>
+    public void FreezeAll()
+    {
+        foreach (var p in parameters()) p.requires_grad = false;
+    }
+
+    public void SetHeadTrainable(bool trainable)
+    {
+        foreach (var p in classifier.parameters()) p.requires_grad = trainable;
+    }
+
+    /// <summary>Trainable counts by origin, over the tensors that actually require grad.</summary>
+    public ParameterCounts CountParameters()
+    {
+        long adapter = 0, head = 0, other = 0, total = 0, backboneTotal = 0;
+        foreach (var (name, p) in named_parameters())
+        {
+            var n = p.numel();
+            var origin = OriginOf(name);
+            total += n;
+            if (origin == ParameterOrigin.Backbone) backboneTotal += n;
+            if (!p.requires_grad) continue;
+            switch (origin)
+            {
+                case ParameterOrigin.Head: head += n; break;
+                case ParameterOrigin.Backbone: other += n; break;
+                default: adapter += n; break;
+            }
+        }
+        return new ParameterCounts(adapter, head, other, total, backboneTotal);
+    }
+
+    /// <summary>Merges every mergeable adapter into its base weight; false if some adapter cannot merge.</summary>
+    public bool TryMerge()
+    {
+        var adapted = Sites.Linears.Where(l => l.Adapters.Count > 0).ToList();
+        if (adapted.Any(l => l.Adapters.Any(a => !a.CanMerge))) return false;
+        foreach (var l in adapted) l.Merge();
+        return true;
+    }
+
+    public void Unmerge()
+    {
+        foreach (var l in Sites.Linears) l.Unmerge();
+    }
+}
+
+public enum ParameterOrigin { Adapter, Head, Backbone }
+
+/// <summary>
+/// Trainable parameters split as the counting policy asks: <see cref="Adapter"/> (modules a method added),
+/// <see cref="Head"/> (task head), <see cref="Other"/> (pretrained backbone weights a method unfroze).
+/// </summary>
+public sealed record ParameterCounts(long Adapter, long Head, long Other, long Total, long Backbone)
+{
+    public long Trainable => Adapter + Head + Other;
+    /// <summary>What a method trains, head excluded: the quantity budgets are stated in.</summary>
+    public long MethodTrainable => Adapter + Other;
+}

@@ -1,0 +1,97 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace PeftBench.Core.Sites;
+
+/// <summary>
+/// A linear projection with an empty adapter slot. TorchSharp cannot replace a registered submodule, so every
+/// projection of a backbone is built as one of these and methods attach <see cref="LinearAdapter"/>s to it.
+/// Parameters keep Hugging Face names (<c>weight</c>, <c>bias</c>) so checkpoints load unchanged; an adapter is
+/// registered under its own name (e.g. <c>query.lora.lora_A</c>).
+/// </summary>
+public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
+{
+    private readonly List<LinearAdapter> adapters = new();
+    private readonly List<string> adapterNames = new();
+
+    public Parameter weight;
+    public Parameter? bias;
+
+    /// <summary>Role of this projection (<see cref="SiteRoles"/>), the contract methods select by.</summary>
+    public string Role { get; }
+
+    /// <summary>Transformer block index, or −1 outside the blocks (e.g. the head).</summary>
+    public int LayerIndex { get; }
+
+    /// <summary>Hugging Face module path (e.g. <c>encoder.layer.0.attention.self.query</c>); set by the backbone.</summary>
+    public string Path { get; internal set; } = "";
+
+    public long InFeatures { get; }
+    public long OutFeatures { get; }
+    public bool IsMerged { get; private set; }
+    public IReadOnlyList<LinearAdapter> Adapters => adapters;
+
+    public AdaptableLinear(long inFeatures, long outFeatures, string role, int layerIndex, bool hasBias = true, Device? device = null)
+        : base(nameof(AdaptableLinear))
+    {
+        InFeatures = inFeatures;
+        OutFeatures = outFeatures;
+        Role = role;
+        LayerIndex = layerIndex;
+        // Same initialisation as torch.nn.Linear; pretrained weights overwrite it when loaded.
+        weight = new Parameter(empty(outFeatures, inFeatures, device: device));
+        nn.init.kaiming_uniform_(weight, Math.Sqrt(5));
+        if (hasBias)
+        {
+            bias = new Parameter(empty(outFeatures, device: device));
+            var bound = 1.0 / Math.Sqrt(inFeatures);
+            nn.init.uniform_(bias, -bound, bound);
+        }
+        RegisterComponents();
+    }
+
+    /// <summary>Attaches an adapter under <paramref name="name"/>; its parameters become part of this module.</summary>
+    public void Attach(string name, LinearAdapter adapter)
+    {
+        if (adapterNames.Contains(name))
+            throw new InvalidOperationException($"{Path}: an adapter named '{name}' is already attached.");
+        if (IsMerged)
+            throw new InvalidOperationException($"{Path}: unmerge before attaching another adapter.");
+        register_module(name, adapter);
+        adapters.Add(adapter);
+        adapterNames.Add(name);
+    }
+
+    public override Tensor forward(Tensor input)
+    {
+        var output = F.linear(input, weight, bias);
+        if (IsMerged) return output;
+        foreach (var adapter in adapters)
+            output = adapter.Adapt(input, output, this);
+        return output;
+    }
+
+    /// <summary>Folds every adapter's ΔW into W₀, so inference runs at the base model's cost.</summary>
+    public void Merge()
+    {
+        if (IsMerged || adapters.Count == 0) return;
+        foreach (var adapter in adapters)
+            if (!adapter.CanMerge) throw new InvalidOperationException($"{Path}: {adapter.GetType().Name} cannot be merged.");
+        using var _ = no_grad();
+        foreach (var adapter in adapters)
+            using (var delta = adapter.DeltaWeight(this)) weight.add_(delta);
+        IsMerged = true;
+    }
+
+    /// <summary>Restores W₀ by subtracting the same ΔW that <see cref="Merge"/> added.</summary>
+    public void Unmerge()
+    {
+        if (!IsMerged) return;
+        using var _ = no_grad();
+        foreach (var adapter in adapters)
+            using (var delta = adapter.DeltaWeight(this)) weight.sub_(delta);
+        IsMerged = false;
+    }
+}

@@ -1,0 +1,24 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PeftBench.Core.Sites;
+
+/// <summary>
+/// A method's change to one <see cref="AdaptableLinear"/>. The host computes the frozen base output
+/// y₀ = W₀x + b and hands it to each attached adapter in turn; additive methods return y₀ + Δ(x),
+/// reparameterising methods (DoRA, OFT …) may ignore y₀ and recompute from the host's weights.
+/// </summary>
+public abstract class LinearAdapter : nn.Module
+{
+    protected LinearAdapter(string name) : base(name) { }
+
+    /// <summary>Output of the adapted layer, given its input and the frozen base output.</summary>
+    public abstract Tensor Adapt(Tensor input, Tensor baseOutput, AdaptableLinear host);
+
+    /// <summary>True when the update is linear in the input and can be folded into W₀ (zero inference overhead).</summary>
+    public virtual bool CanMerge => false;
+
+    /// <summary>ΔW with the host weight's shape [out, in]; only called when <see cref="CanMerge"/>.</summary>
+    public virtual Tensor DeltaWeight(AdaptableLinear host) =>
+        throw new NotSupportedException($"{GetType().Name} cannot be merged into the base weight.");
+}

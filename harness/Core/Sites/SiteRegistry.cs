@@ -1,0 +1,73 @@
+using System.Text.RegularExpressions;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PeftBench.Core.Sites;
+
+/// <summary>
+/// Every adapter site of a model, found by walking its modules once after construction. Methods select
+/// from here by role or by Hugging Face module name; backbone code never learns which method is attached.
+/// </summary>
+public sealed class SiteRegistry
+{
+    public IReadOnlyList<AdaptableLinear> Linears { get; }
+    public IReadOnlyList<ResidualSite> Residuals { get; }
+    public IReadOnlyList<KeyValuePrefixSite> KeyValuePrefixes { get; }
+    public InputEmbeddingSite? InputEmbeddings { get; }
+    /// <summary>Normalisation layers (LayerNorm/RMSNorm) by Hugging Face path, for LN-tuning and Houlsby.</summary>
+    public IReadOnlyList<(string Path, nn.Module Module)> Norms { get; }
+    public int LayerCount { get; }
+    public long HiddenSize { get; }
+
+    private SiteRegistry(List<AdaptableLinear> linears, List<ResidualSite> residuals, List<KeyValuePrefixSite> prefixes,
+        InputEmbeddingSite? input, List<(string, nn.Module)> norms, int layerCount, long hiddenSize)
+    {
+        Linears = linears; Residuals = residuals; KeyValuePrefixes = prefixes; InputEmbeddings = input;
+        Norms = norms; LayerCount = layerCount; HiddenSize = hiddenSize;
+    }
+
+    /// <summary>Walks <paramref name="root"/> and records each site with its path relative to the root.</summary>
+    public static SiteRegistry Discover(nn.Module root, int layerCount, long hiddenSize)
+    {
+        var linears = new List<AdaptableLinear>();
+        var residuals = new List<ResidualSite>();
+        var prefixes = new List<KeyValuePrefixSite>();
+        var norms = new List<(string, nn.Module)>();
+        InputEmbeddingSite? input = null;
+        foreach (var (name, module) in root.named_modules())
+        {
+            switch (module)
+            {
+                case AdaptableLinear l: l.Path = name; linears.Add(l); break;
+                case ResidualSite r: r.Path = name; residuals.Add(r); break;
+                case KeyValuePrefixSite p: p.Path = name; prefixes.Add(p); break;
+                case InputEmbeddingSite i: input = i; break;
+                case TorchSharp.Modules.LayerNorm: norms.Add((name, module)); break;
+            }
+        }
+        return new SiteRegistry(linears, residuals, prefixes, input, norms, layerCount, hiddenSize);
+    }
+
+    /// <summary>
+    /// Linears matching any target: a role (<c>attn.q</c>), a module's last name (<c>query</c>), or a glob over
+    /// the full path (<c>encoder.layer.*.attention.self.query</c>). The head is never a target.
+    /// </summary>
+    public IReadOnlyList<AdaptableLinear> SelectLinears(IEnumerable<string> targets)
+    {
+        var patterns = targets.Select(t => t.Trim()).Where(t => t.Length > 0).ToList();
+        return Linears.Where(l => l.Role != SiteRoles.Head && patterns.Any(p => Matches(l.Role, l.Path, p))).ToList();
+    }
+
+    public IReadOnlyList<ResidualSite> SelectResiduals(params string[] roles) =>
+        Residuals.Where(r => roles.Contains(r.Role)).ToList();
+
+    private static bool Matches(string role, string path, string pattern)
+    {
+        if (pattern == role || pattern == path) return true;
+        var last = path[(path.LastIndexOf('.') + 1)..];
+        if (pattern == last) return true;
+        if (!pattern.Contains('*') && !pattern.Contains('?')) return false;
+        var regex = "^" + Regex.Escape(pattern).Replace(@"\*", ".*").Replace(@"\?", ".") + "$";
+        return Regex.IsMatch(path, regex);
+    }
+}

@@ -1,0 +1,12 @@
+using PeftBench.Core.Catalogs;
+using PeftBench.Core.Methods;
+
+namespace PeftBench.Methods;
+
+/// <summary>Every registered method, one line each. Built once, frozen.</summary>
+public static class MethodCatalog
+{
+    public static Catalog<IPeftMethod> Create() => new("method", new IPeftMethod[]
+    {
+    }, m => m.Id);
+}

@@ -1,0 +1,160 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+
+namespace PeftBench.Reports;
+
+/// <summary>
+/// One cell's result file (<c>cells/KEY.json</c>): the resolved cell, its metrics, measurements and provenance.
+/// Everything reports need is here, so tables and plots are regenerated without libtorch or retraining.
+/// JSON uses snake_case names (<see cref="ResultJson.Options"/>).
+/// </summary>
+public sealed record CellResult
+{
+    public int Schema { get; init; } = 1;
+    public required string Key { get; init; }
+    /// <summary>ok, failed (exception) or diverged (non-finite loss).</summary>
+    public required string Status { get; init; }
+    public string? Error { get; init; }
+    public required CellSpec Cell { get; init; }
+    /// <summary>Metric name → value, raw scale (accuracy 0.91, not 91).</summary>
+    public Dictionary<string, double> Metrics { get; init; } = new();
+    public string? PrimaryMetric { get; init; }
+    public Dictionary<string, bool> HigherIsBetter { get; init; } = new();
+    /// <summary>The task's contribution to its suite average (GLUE: the mean of a multi-metric task's metrics).</summary>
+    public double? TaskScore { get; init; }
+    public List<string> ScoreMetrics { get; init; } = new();
+    public List<string> Suites { get; init; } = new();
+    public ParameterSummary? Parameters { get; init; }
+    public Measurements? Measurements { get; init; }
+    public Provenance? Provenance { get; init; }
+
+    public bool IsOk => Status == CellStatus.Ok;
+}
+
+public static class CellStatus
+{
+    public const string Ok = "ok";
+    public const string Failed = "failed";
+    public const string Diverged = "diverged";
+}
+
+public sealed record CellSpec
+{
+    public required string Task { get; init; }
+    public int TaskVersion { get; init; }
+    public required string Model { get; init; }
+    public string? ModelSha256 { get; init; }
+    public required string Method { get; init; }
+    public int MethodVersion { get; init; }
+    public string? MethodFamily { get; init; }
+    /// <summary>The method's resolved configuration (after budget fitting), canonical JSON object.</summary>
+    public JsonObject? Config { get; init; }
+    /// <summary>Budget as given (<c>0.5%</c>, <c>100k</c>); null for methods with a fixed count or when none was asked.</summary>
+    public string? Budget { get; init; }
+    public long? BudgetTargetParameters { get; init; }
+    public string? KnobName { get; init; }
+    public int? KnobValue { get; init; }
+    public long Seed { get; init; }
+    public required string Profile { get; init; }
+    public JsonObject? Recipe { get; init; }
+    public required string Device { get; init; }
+    public int Threads { get; init; }
+}
+
+public sealed record ParameterSummary
+{
+    public long Adapter { get; init; }
+    public long Head { get; init; }
+    public long Other { get; init; }
+    public long Trainable { get; init; }
+    /// <summary>Adapter + other: what the method trains, head excluded (budgets are stated in this).</summary>
+    public long MethodTrainable { get; init; }
+    public long Total { get; init; }
+    public long Backbone { get; init; }
+    /// <summary>Trainable fraction of the backbone, head excluded (method_trainable / backbone).</summary>
+    public double MethodTrainableFraction { get; init; }
+}
+
+public sealed record Measurements
+{
+    public long PeakMemoryBytes { get; init; }
+    public string PeakMemorySource { get; init; } = "";
+    public double TrainExamplesPerSecond { get; init; }
+    public double TrainTokensPerSecond { get; init; }
+    public double TrainMsPerStep { get; init; }
+    public double InferenceExamplesPerSecond { get; init; }
+    public double? InferenceExamplesPerSecondMerged { get; init; }
+    public int Steps { get; init; }
+    public int Epochs { get; init; }
+    public double FinalTrainLoss { get; init; }
+    public double SetupSeconds { get; init; }
+    public double TrainSeconds { get; init; }
+    public double EvalSeconds { get; init; }
+    public double TotalSeconds { get; init; }
+}
+
+public sealed record Provenance
+{
+    public string? GitCommit { get; init; }
+    public bool? GitDirty { get; init; }
+    public string PeftbenchVersion { get; init; } = "";
+    public Dictionary<string, string> Packages { get; init; } = new();
+    public string Os { get; init; } = "";
+    public string Cpu { get; init; } = "";
+    public string? Gpu { get; init; }
+    public string Dotnet { get; init; } = "";
+    public int Threads { get; init; }
+    public string Device { get; init; } = "";
+    public long Seed { get; init; }
+    public string StartedUtc { get; init; } = "";
+    public string Hostname { get; init; } = "";
+}
+
+public static class ResultJson
+{
+    public static readonly JsonSerializerOptions Options = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DictionaryKeyPolicy = null,
+        WriteIndented = true,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public static string Serialize(CellResult r) => JsonSerializer.Serialize(r, Options);
+
+    public static CellResult Deserialize(string json, string sourceForErrors) =>
+        JsonSerializer.Deserialize<CellResult>(json, Options) ?? throw new InvalidDataException($"{sourceForErrors}: empty result file.");
+
+    /// <summary>Reads every <c>*.json</c> under <c>DIR/cells</c> (or DIR itself), skipping none silently: a bad file throws with its path.</summary>
+    public static IReadOnlyList<CellResult> ReadFolder(string directory)
+    {
+        var cells = Directory.Exists(Path.Combine(directory, "cells")) ? Path.Combine(directory, "cells") : directory;
+        if (!Directory.Exists(cells)) throw new DirectoryNotFoundException($"results folder '{directory}' does not exist.");
+        return Directory.EnumerateFiles(cells, "*.json").Order(StringComparer.Ordinal)
+            .Select(f => Deserialize(File.ReadAllText(f), f)).ToList();
+    }
+}
+
+/// <summary>Writes through a temporary file in the same folder and a rename, so a killed run never leaves half a file.</summary>
+public static class AtomicFile
+{
+    public static void WriteAllText(string path, string contents)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(dir);
+        var tmp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
+        File.WriteAllText(tmp, contents);
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    public static void Write(string path, Action<string> writeToTemporaryPath)
+    {
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(dir);
+        var tmp = Path.Combine(dir, $".{Path.GetFileNameWithoutExtension(path)}.{Environment.ProcessId}.tmp{Path.GetExtension(path)}");
+        writeToTemporaryPath(tmp);
+        File.Move(tmp, path, overwrite: true);
+    }
+}
