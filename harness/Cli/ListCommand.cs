@@ -1,0 +1,65 @@
+using System.CommandLine;
+using PeftBench.Harness.Planning;
+using Spectre.Console;
+
+namespace PeftBench.Harness.Cli;
+
+/// <summary><c>list [methods|tasks|models|suites|profiles]</c>: what can be run.</summary>
+public static class ListCommand
+{
+    private static readonly string[] Kinds = { "methods", "tasks", "models", "suites", "profiles" };
+
+    public static void AddTo(RootCommand root, Composition composition)
+    {
+        var kind = new Argument<string?>("kind") { Description = string.Join(", ", Kinds) + " (default: all)", Arity = ArgumentArity.ZeroOrOne };
+        var list = new Command("list", "List registered methods, tasks, models, suites and profiles.") { kind };
+        list.SetAction(parse => Execute(parse.GetValue(kind), composition, AnsiConsole.Console));
+        root.Subcommands.Add(list);
+    }
+
+    public static int Execute(string? kind, Composition composition, IAnsiConsole console)
+    {
+        if (kind is not null && !Kinds.Contains(kind))
+        {
+            console.MarkupLine($"[red]unknown list '{Markup.Escape(kind)}'[/]; choose one of {string.Join(", ", Kinds)}.");
+            return ExitCodes.Usage;
+        }
+        bool Show(string k) => kind is null || kind == k;
+        if (Show("methods"))
+        {
+            var t = new Table().Title("methods").AddColumns("id", "family", "knob", "merge", "paper");
+            foreach (var m in composition.Methods.All)
+                t.AddRow(m.Id, m.Family, m.Knob is { } k ? $"{k.Name} [[{k.Min}..{k.Max}]]" : "—", m.CanMerge ? "yes" : "no", Markup.Escape(m.Citation));
+            console.Write(t);
+        }
+        if (Show("tasks"))
+        {
+            var t = new Table().Title("tasks").AddColumns("id", "suites", "head", "metrics (primary first)", "description");
+            foreach (var task in composition.Tasks.All)
+                t.AddRow(task.Id, string.Join(",", task.Suites), task.Head.IsRegression ? "regression" : $"{task.Head.Outputs} classes",
+                    string.Join(", ", task.Metrics.Select(m => m.Name + (m.HigherIsBetter ? "↑" : "↓"))), Markup.Escape(task.Description));
+            console.Write(t);
+        }
+        if (Show("models"))
+        {
+            var t = new Table().Title("models").AddColumns("id", "description");
+            foreach (var (id, description) in composition.ModelDescriptions()) t.AddRow(id, Markup.Escape(description));
+            console.Write(t);
+            console.MarkupLine("Any Hugging Face BERT/RoBERTa folder (config.json + model.safetensors + vocab.txt or vocab.json/merges.txt) can be given by path.");
+        }
+        if (Show("suites"))
+        {
+            var t = new Table().Title("suites").AddColumns("id", "tasks");
+            foreach (var (id, tasks) in composition.Suites) t.AddRow(id, string.Join(", ", tasks));
+            console.Write(t);
+        }
+        if (Show("profiles"))
+        {
+            var t = new Table().Title("profiles").AddColumns("id", "seeds", "recipe", "description");
+            foreach (var p in Profiles.All)
+                t.AddRow(p.Id, string.Join(",", p.DefaultSeeds), Markup.Escape(p.Recipe.ToJson().ToJsonString()), Markup.Escape(p.Description));
+            console.Write(t);
+        }
+        return ExitCodes.Ok;
+    }
+}

@@ -1,0 +1,38 @@
+using System.CommandLine;
+using PeftBench.Reports;
+using Spectre.Console;
+
+namespace PeftBench.Harness.Cli;
+
+/// <summary><c>report RESULTS_DIR [--out DIR]</c>: regenerates tables and plots from result files alone (no libtorch).</summary>
+public static class ReportCommand
+{
+    public static void AddTo(RootCommand root)
+    {
+        var dir = new Argument<string>("results-dir") { Description = "A run folder (with cells/) or a folder of cell JSON files." };
+        var output = new Option<string?>("--out") { Description = "Where to write the report. Default: the results folder." };
+        var command = new Command("report", "Regenerate tables and plots from a results folder, without retraining.") { dir, output };
+        command.SetAction(parse =>
+        {
+            var source = parse.GetValue(dir)!;
+            IReadOnlyList<CellResult> results;
+            try { results = ResultJson.ReadFolder(source); }
+            catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException)
+            {
+                AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
+                return ExitCodes.Usage;
+            }
+            if (results.Count == 0)
+            {
+                AnsiConsole.MarkupLine($"[red]no result files in {Markup.Escape(source)}[/] (expected cells/*.json).");
+                return ExitCodes.Usage;
+            }
+            var suite = results.SelectMany(r => r.Suites).GroupBy(s => s).OrderByDescending(g => g.Count()).Select(g => g.Key).FirstOrDefault();
+            var paths = RunReport.Write(results, Path.GetFullPath(parse.GetValue(output) ?? source), new ReportOptions { Suite = suite, Title = $"{suite ?? "results"} · {Path.GetFileName(Path.GetFullPath(source))}" });
+            AnsiConsole.WriteLine(RunReport.ConsoleSummary(results));
+            foreach (var p in paths.All) AnsiConsole.MarkupLine($"  {Markup.Escape(p)}");
+            return ExitCodes.Ok;
+        });
+        root.Subcommands.Add(command);
+    }
+}

@@ -1,0 +1,209 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using PeftBench.Core.Catalogs;
+using PeftBench.Core.Methods;
+using PeftBench.Core.Tasks;
+
+namespace PeftBench.Harness.Planning;
+
+/// <summary>Everything a plan is built from: the frozen catalogs and a way to open models.</summary>
+public sealed record PlanningContext(
+    Catalog<TaskSpec> Tasks,
+    Catalog<IPeftMethod> Methods,
+    IReadOnlyDictionary<string, IReadOnlyList<string>> Suites,
+    Func<string, IBackboneSource> OpenModel,
+    IReadOnlyList<string> KnownModelIds);
+
+/// <summary>Raised with every problem found, before any training starts.</summary>
+public sealed class PlanException(IReadOnlyList<string> problems)
+    : Exception(string.Join(Environment.NewLine, problems))
+{
+    public IReadOnlyList<string> Problems { get; } = problems;
+}
+
+/// <summary>
+/// Validates a request completely (ids with near-match suggestions, settings, budgets each method can meet,
+/// data and weights present, recipe) and expands it into cells. Nothing trains until this has succeeded.
+/// </summary>
+public static class Planner
+{
+    public static RunPlan Plan(RunRequest request, PlanningContext context)
+    {
+        var problems = new List<string>();
+
+        var profile = Profiles.Find(request.Profile);
+        if (profile is null) problems.Add($"unknown profile '{request.Profile}'. Known: {string.Join(", ", Profiles.All.Select(p => p.Id))}.");
+        problems.AddRange((profile?.Recipe.Validate() ?? Array.Empty<string>()).Select(p => $"profile {request.Profile}: {p}"));
+
+        var tasks = ResolveTasks(request, context, problems);
+        var methods = Collect(() => context.Methods.Resolve(request.Methods), problems) ?? Array.Empty<IPeftMethod>();
+        var budgets = new List<Budget>();
+        foreach (var b in request.Budgets)
+            try { budgets.Add(Budget.Parse(b)); } catch (FormatException e) { problems.Add(e.Message); }
+        var seeds = ParseSeeds(request.Seeds, profile, problems);
+
+        var threads = request.Threads ?? Environment.ProcessorCount;
+        if (threads < 1) problems.Add($"--threads must be at least 1 (got {threads}).");
+        var device = request.Device.Trim().ToLowerInvariant();
+        if (device != "cpu" && !device.StartsWith("cuda", StringComparison.Ordinal))
+            problems.Add($"unknown device '{request.Device}'. Use cpu or cuda[:N].");
+        else if (device.StartsWith("cuda", StringComparison.Ordinal) && !TorchSharp.torch.cuda.is_available())
+            problems.Add($"device '{request.Device}' requested but CUDA is not available: this build uses the {BuildInfo.TorchBackend} backend. Build with -p:TorchBackend=cuda on a machine with an NVIDIA driver, or use --device cpu.");
+
+        var data = new DataOptions(request.DataDir is null ? null : Path.GetFullPath(request.DataDir));
+        if (request.DataDir is not null && !Directory.Exists(data.DataDirectory))
+            problems.Add($"--data-dir '{request.DataDir}' does not exist. Point it at a folder with the GLUE layout (CoLA/, SST-2/, MRPC/ …), or omit it to use the embedded data.");
+        else
+            foreach (var task in tasks)
+                problems.AddRange(task.Data.Check(data).Select(p => $"{task.Id}: {p}"));
+
+        var settings = ParseSettings(request.Settings, methods, problems);
+
+        var models = new List<IBackboneSource>();
+        foreach (var id in request.Models)
+        {
+            try { models.Add(context.OpenModel(id)); }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or KeyNotFoundException or ArgumentException)
+            { problems.Add($"model '{id}': {e.Message}"); }
+        }
+
+        var cells = new List<PlannedCell>();
+        if (profile is not null)
+        {
+            foreach (var model in models)
+            foreach (var method in methods)
+            {
+                var config = settings.TryGetValue(method.Id, out var overrides) ? overrides(method.DefaultConfig) : method.DefaultConfig;
+                var configProblems = method.Validate(config, model.Sites).ToList();
+                if (configProblems.Count > 0)
+                {
+                    problems.AddRange(configProblems.Select(p => $"{method.Id} on {model.Id}: {p}"));
+                    continue;
+                }
+                var variants = new List<(MethodConfig Config, BudgetFit? Fit)>();
+                if (budgets.Count == 0 || method.Knob is null) variants.Add((config, null));
+                else
+                    foreach (var budget in budgets)
+                    {
+                        try { var fit = BudgetFitter.Fit(method, model.Sites, config, budget, model.ParameterCount); variants.Add((fit.Config, fit)); }
+                        catch (BudgetException e) { problems.Add($"on {model.Id}: {e.Message}"); }
+                    }
+                foreach (var (resolved, fit) in variants)
+                foreach (var task in tasks)
+                foreach (var seed in seeds)
+                {
+                    var identity = Identity(task, data, model, method, resolved, fit, seed, profile, device, threads);
+                    cells.Add(new PlannedCell(CellKey.Compute(identity), task, model, method, resolved, fit, seed, profile, device, threads, data, identity));
+                }
+            }
+        }
+
+        if (problems.Count > 0) throw new PlanException(problems.Distinct().ToList());
+        var outDir = request.Out ?? Path.Combine("results", "runs", $"{request.Suite ?? "custom"}-{profile!.Id}");
+        return new RunPlan(Path.GetFullPath(outDir), profile!, cells, request.Suite);
+    }
+
+    private static List<TaskSpec> ResolveTasks(RunRequest request, PlanningContext context, List<string> problems)
+    {
+        var ids = new List<string>();
+        if (request.Suite is { } suite)
+        {
+            if (context.Suites.TryGetValue(suite, out var suiteTasks)) ids.AddRange(suiteTasks);
+            else
+            {
+                var near = context.Suites.Keys.OrderBy(k => Catalog<string>.Levenshtein(k, suite)).Take(2);
+                problems.Add($"unknown suite '{suite}'. Did you mean {string.Join(" or ", near.Select(n => $"'{n}'"))}? Known suites: {string.Join(", ", context.Suites.Keys)}.");
+            }
+        }
+        ids.AddRange(request.Tasks);
+        if (ids.Count == 0) { problems.Add("nothing to run: give --suite (e.g. --suite glue) or --tasks."); return new(); }
+        // --suite plus --tasks narrows the suite (--suite glue --tasks glue/sst2) rather than adding to it.
+        if (request.Suite is not null && request.Tasks.Count > 0)
+        {
+            var narrowed = Collect(() => context.Tasks.Resolve(request.Tasks), problems) ?? Array.Empty<TaskSpec>();
+            return narrowed.ToList();
+        }
+        return (Collect(() => context.Tasks.Resolve(ids), problems) ?? Array.Empty<TaskSpec>()).ToList();
+    }
+
+    private static IReadOnlyList<T>? Collect<T>(Func<IReadOnlyList<T>> resolve, List<string> problems)
+    {
+        try { return resolve(); }
+        catch (KeyNotFoundException e) { problems.Add(e.Message.Trim('\'', '"')); return null; }
+    }
+
+    private static IReadOnlyList<long> ParseSeeds(IReadOnlyList<string> raw, Profile? profile, List<string> problems)
+    {
+        if (raw.Count == 0) return profile?.DefaultSeeds ?? new long[] { 0 };
+        var seeds = new List<long>();
+        foreach (var s in raw)
+        {
+            var dash = s.IndexOf('-', 1);
+            if (dash > 0 && long.TryParse(s[..dash], NumberStyles.Integer, CultureInfo.InvariantCulture, out var from)
+                && long.TryParse(s[(dash + 1)..], NumberStyles.Integer, CultureInfo.InvariantCulture, out var to) && to >= from && to - from < 1000)
+                for (var x = from; x <= to; x++) seeds.Add(x);
+            else if (long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var single) && single >= 0) seeds.Add(single);
+            else problems.Add($"--seeds: '{s}' is not a non-negative integer or a range like 0-4.");
+        }
+        return seeds.Distinct().ToList();
+    }
+
+    /// <summary>Parses <c>method.setting=value</c>; a <c>*</c> method applies to every selected method that has the setting.</summary>
+    private static Dictionary<string, Func<MethodConfig, MethodConfig>> ParseSettings(
+        IReadOnlyList<string> raw, IReadOnlyList<IPeftMethod> methods, List<string> problems)
+    {
+        var result = new Dictionary<string, Func<MethodConfig, MethodConfig>>();
+        foreach (var s in raw)
+        {
+            var eq = s.IndexOf('=');
+            var dot = eq > 0 ? s.LastIndexOf('.', eq) : -1;
+            if (eq <= 0 || dot <= 0)
+            {
+                problems.Add($"--set '{s}': expected METHOD.SETTING=VALUE, e.g. lora.rank=16 or *.learning_rate=1e-3.");
+                continue;
+            }
+            var methodPattern = s[..dot];
+            var name = s[(dot + 1)..eq];
+            var value = s[(eq + 1)..];
+            var targets = methods.Where(m => Glob.IsGlob(methodPattern) ? Glob.Matches(methodPattern, m.Id) : m.Id == methodPattern).ToList();
+            if (targets.Count == 0)
+            {
+                problems.Add($"--set '{s}': method '{methodPattern}' is not among the selected methods ({string.Join(", ", methods.Select(m => m.Id))}).");
+                continue;
+            }
+            foreach (var method in targets)
+            {
+                try
+                {
+                    method.DefaultConfig.With(name, value); // validate now, apply later
+                    var previous = result.GetValueOrDefault(method.Id, c => c);
+                    result[method.Id] = c => previous(c).With(name, value);
+                }
+                catch (ArgumentException e)
+                {
+                    if (!Glob.IsGlob(methodPattern)) problems.Add($"--set '{s}': {method.Id}: {e.Message}");
+                }
+            }
+        }
+        return result;
+    }
+
+    private static JsonObject Identity(TaskSpec task, DataOptions data, IBackboneSource model, IPeftMethod method, MethodConfig config,
+        BudgetFit? fit, long seed, Profile profile, string device, int threads) => new()
+    {
+        ["task"] = task.Id,
+        ["task_version"] = task.Version,
+        ["data"] = task.Data.Describe(data),
+        ["model"] = model.Id,
+        ["model_sha256"] = model.Sha256,
+        ["method"] = method.Id,
+        ["method_version"] = method.Version,
+        ["config"] = JsonNode.Parse(config.ToCanonicalJson()),
+        ["budget"] = fit?.Budget.Spec,
+        ["seed"] = seed,
+        ["profile"] = profile.Id,
+        ["recipe"] = profile.Recipe.ToJson(),
+        ["device"] = device,
+        ["threads"] = threads,
+    };
+}

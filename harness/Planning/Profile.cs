@@ -1,0 +1,64 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace PeftBench.Harness.Planning;
+
+/// <summary>
+/// The training recipe shared by every cell of a run, so methods are compared under the same budget of steps,
+/// batch size and schedule (learning rates are per method, in its config). Part of the cell key.
+/// </summary>
+public sealed record TrainingRecipe
+{
+    public int BatchSize { get; init; } = 32;
+    public int EvalBatchSize { get; init; } = 128;
+    /// <summary>Tokens per example after truncation (pairs truncated longest-first).</summary>
+    public int MaxSequenceLength { get; init; } = 64;
+    public int Epochs { get; init; } = 3;
+    /// <summary>Caps the step count of large tasks so one cell stays short; 0 = no cap.</summary>
+    public int MaxSteps { get; init; } = 0;
+    /// <summary>Training examples used per task (a seeded subset); 0 = all.</summary>
+    public int MaxTrainExamples { get; init; } = 0;
+    /// <summary>Evaluation examples per split (the first N, fixed across seeds); 0 = all.</summary>
+    public int MaxEvalExamples { get; init; } = 0;
+    public double WarmupFraction { get; init; } = 0.06;
+    public double WeightDecay { get; init; } = 0.01;
+    public double MaxGradNorm { get; init; } = 1.0;
+    /// <summary>Steps excluded from throughput timing (allocator and kernel warm-up).</summary>
+    public int WarmupStepsUntimed { get; init; } = 3;
+
+    public IEnumerable<string> Validate()
+    {
+        if (BatchSize < 1) yield return "batch_size must be at least 1.";
+        if (EvalBatchSize < 1) yield return "eval_batch_size must be at least 1.";
+        if (MaxSequenceLength < 8) yield return "max_sequence_length must be at least 8.";
+        if (Epochs < 1) yield return "epochs must be at least 1.";
+        if (MaxSteps < 0 || MaxTrainExamples < 0 || MaxEvalExamples < 0) yield return "max_steps, max_train_examples and max_eval_examples must be ≥ 0.";
+        if (WarmupFraction is < 0 or >= 1) yield return "warmup_fraction must be in [0, 1).";
+        if (WeightDecay < 0) yield return "weight_decay must be ≥ 0.";
+        if (MaxGradNorm <= 0) yield return "max_grad_norm must be positive.";
+    }
+
+    public JsonObject ToJson() => JsonSerializer.SerializeToNode(this, new JsonSerializerOptions { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower })!.AsObject();
+}
+
+/// <summary>A named recipe plus the seeds it runs by default.</summary>
+public sealed record Profile(string Id, string Description, TrainingRecipe Recipe, IReadOnlyList<long> DefaultSeeds);
+
+public static class Profiles
+{
+    /// <summary>
+    /// smoke: seconds per cell, for tests and CI (checks that everything runs, not what wins).
+    /// default: the paper-style comparison sized for a 2-core machine (see README for measured wall time).
+    /// </summary>
+    public static readonly IReadOnlyList<Profile> All = new[]
+    {
+        new Profile("smoke", "a few steps on small subsets: checks that every cell runs (tests, CI)",
+            new TrainingRecipe { BatchSize = 16, EvalBatchSize = 64, MaxSequenceLength = 48, Epochs = 1, MaxSteps = 6, MaxTrainExamples = 96, MaxEvalExamples = 64, WarmupStepsUntimed = 2 },
+            new long[] { 0 }),
+        new Profile("default", "the full comparison on the embedded data, sized for a 2-core CPU",
+            new TrainingRecipe { BatchSize = 32, EvalBatchSize = 128, MaxSequenceLength = 64, Epochs = 3, MaxSteps = 200, MaxTrainExamples = 0, MaxEvalExamples = 0 },
+            new long[] { 0, 1 }),
+    };
+
+    public static Profile? Find(string id) => All.FirstOrDefault(p => p.Id == id);
+}

@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Text.Json.Nodes;
+using PeftBench.Core.Methods;
+using PeftBench.Core.Models;
+using PeftBench.Core.Seeding;
+using PeftBench.Core.Tasks;
+using PeftBench.Harness.Planning;
+using PeftBench.Harness.Probes;
+using PeftBench.Reports;
+using static TorchSharp.torch;
+
+namespace PeftBench.Harness.Running;
+
+/// <summary>
+/// Runs one cell from a fresh pretrained backbone: seed, attach the method, train, evaluate every split,
+/// measure, and return a result. Exceptions become a failed result with the reason, so the suite goes on.
+/// Task data and tokenization are cached across cells of the same task and model.
+/// </summary>
+public sealed class CellRunner(IMemoryProbe memory)
+{
+    private readonly Dictionary<string, TaskData> taskData = new();
+    private readonly Dictionary<string, IReadOnlyDictionary<string, EncodedSplit>> encoded = new();
+
+    public CellResult Run(PlannedCell cell, Action<int, int, double>? onStep = null)
+    {
+        var total = Stopwatch.StartNew();
+        var started = EnvironmentProbe.Capture(cell.Device, cell.Threads, cell.Seed);
+        try
+        {
+            return RunCore(cell, started, total, onStep);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return Result(cell, started, CellStatus.Failed, $"{e.GetType().Name}: {e.Message}", null, null, null, null);
+        }
+    }
+
+    private CellResult RunCore(PlannedCell cell, Provenance provenance, Stopwatch total, Action<int, int, double>? onStep)
+    {
+        torch.set_num_threads(cell.Threads);
+        var device = torch.device(cell.Device);
+        var seeds = new SeedTree(cell.Seed);
+        var recipe = cell.Profile.Recipe;
+        var isRegression = cell.Task.Head.IsRegression;
+        memory.Reset();
+
+        var setup = Stopwatch.StartNew();
+        var splits = Encode(cell);
+        seeds.SeedGlobal("backbone");
+        using var model = new SequenceClassifier(cell.Model.CreateBackbone(device), cell.Task.Head.Outputs, cell.Model.Config.HiddenDropoutProb, device);
+        seeds.SeedGlobal("head");
+        ReinitialiseHead(model);
+        var attachment = cell.Method.Apply(model, cell.Config, new MethodContext(device, seeds.Generator("adapter-init")));
+        model.SetHeadTrainable(true);
+        var counts = model.CountParameters();
+        var predicted = cell.Method.CountTrainable(cell.Model.Sites, cell.Config);
+        if (predicted != counts.MethodTrainable)
+            throw new InvalidOperationException($"{cell.Method.Id} reports {predicted:N0} trainable parameters but {counts.MethodTrainable:N0} require grad; the method's count is wrong.");
+        setup.Stop();
+
+        var outcome = Trainer.Train(model, attachment, splits["train"], isRegression, recipe, seeds, device, onStep);
+        var parameters = Summary(counts);
+        if (outcome.DivergedReason is not null)
+            return Result(cell, provenance, CellStatus.Diverged, outcome.DivergedReason, null, parameters,
+                Measure(outcome, setup, 0, double.NaN, null, total), cell.Task);
+
+        var eval = Stopwatch.StartNew();
+        var metrics = new Dictionary<string, double>();
+        double inferSeconds = 0; int inferExamples = 0;
+        var evalSplits = cell.Task.Metrics.Select(m => m.Split).Distinct().ToList();
+        foreach (var split in evalSplits)
+        {
+            var predictions = Evaluator.Predict(model, splits[split], recipe.MaxEvalExamples, recipe.EvalBatchSize, isRegression, device);
+            inferSeconds += predictions.TimedSeconds; inferExamples += predictions.TimedExamples;
+            var gold = splits[split].Labels.Take(predictions.Values.Length).ToList();
+            foreach (var metric in cell.Task.Metrics.Where(m => m.Split == split))
+                metrics[metric.Name] = metric.Compute(predictions.Values, gold);
+        }
+        eval.Stop();
+
+        double? merged = null;
+        if (cell.Method.CanMerge && model.TryMerge())
+        {
+            var p = Evaluator.Predict(model, splits[evalSplits[0]], recipe.MaxEvalExamples, recipe.EvalBatchSize, isRegression, device);
+            merged = p.ExamplesPerSecond;
+            model.Unmerge();
+        }
+
+        var inference = inferSeconds > 0 ? inferExamples / inferSeconds : double.NaN;
+        return Result(cell, provenance, CellStatus.Ok, null, metrics, parameters, Measure(outcome, setup, eval.Elapsed.TotalSeconds, inference, merged, total), cell.Task);
+    }
+
+    /// <summary>Head weights drawn after seeding, so they depend on the cell seed only (not on what ran before).</summary>
+    private static void ReinitialiseHead(SequenceClassifier model)
+    {
+        using var _ = no_grad();
+        foreach (var (name, p) in model.Head.named_parameters())
+        {
+            if (name.EndsWith("weight", StringComparison.Ordinal)) nn.init.kaiming_uniform_(p, Math.Sqrt(5));
+            else p.zero_();
+        }
+    }
+
+    private IReadOnlyDictionary<string, EncodedSplit> Encode(PlannedCell cell)
+    {
+        var key = $"{cell.Task.Id}|{cell.Data.DataDirectory}|{cell.Model.Id}|{cell.Model.Sha256}|{cell.Profile.Recipe.MaxSequenceLength}";
+        if (encoded.TryGetValue(key, out var cached)) return cached;
+        var dataKey = $"{cell.Task.Id}|{cell.Data.DataDirectory}";
+        if (!taskData.TryGetValue(dataKey, out var data)) taskData[dataKey] = data = cell.Task.Data.Load(cell.Data);
+        var maxLength = Math.Min(cell.Profile.Recipe.MaxSequenceLength, cell.Model.Config.MaxSequenceLength);
+        var result = new Dictionary<string, EncodedSplit> { ["train"] = new EncodedSplit(data.Train, cell.Model, maxLength) };
+        foreach (var (name, examples) in data.Evaluation) result[name] = new EncodedSplit(examples, cell.Model, maxLength);
+        encoded[key] = result;
+        return result;
+    }
+
+    private static ParameterSummary Summary(ParameterCounts c) => new()
+    {
+        Adapter = c.Adapter, Head = c.Head, Other = c.Other, Trainable = c.Trainable, MethodTrainable = c.MethodTrainable,
+        Total = c.Total, Backbone = c.Backbone,
+        MethodTrainableFraction = c.Backbone == 0 ? 0 : (double)c.MethodTrainable / c.Backbone,
+    };
+
+    private Measurements Measure(TrainOutcome o, Stopwatch setup, double evalSeconds, double inference, double? merged, Stopwatch total) => new()
+    {
+        PeakMemoryBytes = memory.PeakBytes(),
+        PeakMemorySource = memory.Source,
+        TrainExamplesPerSecond = o.ExamplesPerSecond,
+        TrainTokensPerSecond = o.TokensPerSecond,
+        TrainMsPerStep = o.MedianMsPerStep,
+        InferenceExamplesPerSecond = inference,
+        InferenceExamplesPerSecondMerged = merged,
+        Steps = o.Steps,
+        Epochs = o.Epochs,
+        FinalTrainLoss = o.FinalLoss,
+        SetupSeconds = setup.Elapsed.TotalSeconds,
+        TrainSeconds = o.TrainSeconds,
+        EvalSeconds = evalSeconds,
+        TotalSeconds = total.Elapsed.TotalSeconds,
+    };
+
+    private static CellResult Result(PlannedCell cell, Provenance provenance, string status, string? error,
+        Dictionary<string, double>? metrics, ParameterSummary? parameters, Measurements? measurements, TaskSpec? task)
+    {
+        double? score = null;
+        if (metrics is not null && task is not null && task.ScoreMetrics.All(metrics.ContainsKey))
+            score = task.ScoreMetrics.Average(m => metrics[m]);
+        return new CellResult
+        {
+            Key = cell.Key,
+            Status = status,
+            Error = error,
+            Cell = new CellSpec
+            {
+                Task = cell.Task.Id,
+                TaskVersion = cell.Task.Version,
+                Model = cell.Model.Id,
+                ModelSha256 = cell.Model.Sha256,
+                Method = cell.Method.Id,
+                MethodVersion = cell.Method.Version,
+                MethodFamily = cell.Method.Family,
+                Config = JsonNode.Parse(cell.Config.ToCanonicalJson())!.AsObject(),
+                Budget = cell.Budget?.Budget.Spec,
+                BudgetTargetParameters = cell.Budget?.TargetParameters,
+                KnobName = cell.Method.Knob?.Name,
+                KnobValue = cell.Method.Knob is null ? null : cell.Method.KnobValue(cell.Config),
+                Seed = cell.Seed,
+                Profile = cell.Profile.Id,
+                Recipe = cell.Profile.Recipe.ToJson(),
+                Device = cell.Device,
+                Threads = cell.Threads,
+            },
+            Metrics = metrics ?? new(),
+            PrimaryMetric = cell.Task.Primary.Name,
+            HigherIsBetter = cell.Task.Metrics.ToDictionary(m => m.Name, m => m.HigherIsBetter),
+            TaskScore = score,
+            ScoreMetrics = cell.Task.ScoreMetrics.ToList(),
+            Suites = cell.Task.Suites.ToList(),
+            Parameters = parameters,
+            Measurements = measurements,
+            Provenance = provenance,
+        };
+    }
+}

@@ -1,0 +1,52 @@
+using PeftBench.Core.Models;
+using PeftBench.Core.Tasks;
+using PeftBench.Harness.Planning;
+using static TorchSharp.torch;
+
+namespace PeftBench.Harness.Running;
+
+/// <summary>A split tokenized once: ids per example, and labels. Batches are padded to their own longest row.</summary>
+public sealed class EncodedSplit
+{
+    private readonly EncodedText[] rows;
+    private readonly float[] labels;
+    private readonly long padId;
+
+    public int Count => rows.Length;
+    public IReadOnlyList<float> Labels => labels;
+
+    public EncodedSplit(IReadOnlyList<TextExample> examples, IBackboneSource model, int maxLength)
+    {
+        rows = examples.Select(e => model.Encode(e.TextA, e.TextB, maxLength)).ToArray();
+        labels = examples.Select(e => e.Label).ToArray();
+        padId = model.PadId;
+    }
+
+    /// <summary>Non-padding tokens in the given rows, for tokens/s.</summary>
+    public long TokenCount(IReadOnlyList<int> indices) => indices.Sum(i => (long)rows[i].InputIds.Length);
+
+    /// <summary>Builds a batch on <paramref name="device"/>; the caller's dispose scope owns the tensors.</summary>
+    public (TokenBatch Batch, Tensor Labels) Batch(IReadOnlyList<int> indices, Device device, bool isRegression)
+    {
+        var width = indices.Max(i => rows[i].InputIds.Length);
+        var ids = new long[indices.Count * width];
+        var types = new long[indices.Count * width];
+        var mask = new long[indices.Count * width];
+        Array.Fill(ids, padId);
+        for (var r = 0; r < indices.Count; r++)
+        {
+            var row = rows[indices[r]];
+            Array.Copy(row.InputIds, 0, ids, r * width, row.InputIds.Length);
+            Array.Copy(row.TokenTypeIds, 0, types, r * width, row.TokenTypeIds.Length);
+            Array.Fill(mask, 1L, r * width, row.InputIds.Length);
+        }
+        long[] shape = { indices.Count, width };
+        var batch = new TokenBatch(
+            tensor(ids, shape, device: device),
+            tensor(mask, shape, device: device),
+            tensor(types, shape, device: device));
+        var y = indices.Select(i => labels[i]).ToArray();
+        var labelTensor = isRegression ? tensor(y, device: device) : tensor(y.Select(v => (long)v).ToArray(), device: device);
+        return (batch, labelTensor);
+    }
+}

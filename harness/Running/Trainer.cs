@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using PeftBench.Core.Methods;
+using PeftBench.Core.Models;
+using PeftBench.Core.Seeding;
+using PeftBench.Harness.Planning;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace PeftBench.Harness.Running;
+
+public sealed record TrainOutcome(
+    int Steps, int Epochs, double FinalLoss, string? DivergedReason,
+    double TrainSeconds, double MedianMsPerStep, double ExamplesPerSecond, double TokensPerSecond);
+
+/// <summary>
+/// The one training loop every method shares: AdamW, linear warm-up then linear decay, gradient clipping,
+/// data order from the cell seed. Timing excludes the first steps (warm-up) and covers forward, backward and
+/// the optimizer step. A non-finite loss stops the cell and is reported as divergence, not as an error.
+/// </summary>
+public static class Trainer
+{
+    public static TrainOutcome Train(SequenceClassifier model, MethodAttachment attachment, EncodedSplit train, bool isRegression,
+        TrainingRecipe recipe, SeedTree seeds, Device device, Action<int, int, double>? onStep = null)
+    {
+        var indices = TrainingIndices(train.Count, recipe, seeds);
+        var stepsPerEpoch = (indices.Count + recipe.BatchSize - 1) / recipe.BatchSize;
+        var totalSteps = recipe.Epochs * stepsPerEpoch;
+        if (recipe.MaxSteps > 0) totalSteps = Math.Min(totalSteps, recipe.MaxSteps);
+        var warmupSteps = (int)Math.Round(recipe.WarmupFraction * totalSteps);
+
+        var groups = new List<AdamW.ParamGroup>();
+        var peakRates = new List<double>();
+        foreach (var (_, parameters, lr) in attachment.ParameterGroups(model))
+        {
+            // As Hugging Face's Trainer: no weight decay on biases and norm weights (1-D tensors).
+            var decay = parameters.Where(p => p.dim() >= 2).ToList();
+            var noDecay = parameters.Where(p => p.dim() < 2).ToList();
+            if (decay.Count > 0) { groups.Add(new AdamW.ParamGroup(decay, lr: lr, weight_decay: recipe.WeightDecay)); peakRates.Add(lr); }
+            if (noDecay.Count > 0) { groups.Add(new AdamW.ParamGroup(noDecay, lr: lr, weight_decay: 0.0)); peakRates.Add(lr); }
+        }
+        var trainable = groups.SelectMany(g => g.Parameters).ToList();
+        if (trainable.Count == 0) throw new InvalidOperationException("the method left no trainable parameters.");
+        using var optimizer = optim.AdamW(groups);
+
+        seeds.SeedGlobal("dropout");
+        model.train();
+        var order = seeds.Random("data-order");
+        var stepTimes = new List<double>();
+        long timedExamples = 0, timedTokens = 0;
+        double timedSeconds = 0, lastLoss = double.NaN;
+        var total = Stopwatch.StartNew();
+        int step = 0, epoch = 0;
+        while (step < totalSteps)
+        {
+            epoch++;
+            var shuffled = indices.OrderBy(_ => order.Next()).ToList();
+            for (var start = 0; start < shuffled.Count && step < totalSteps; start += recipe.BatchSize)
+            {
+                var batchIdx = shuffled.GetRange(start, Math.Min(recipe.BatchSize, shuffled.Count - start));
+                var scale = Schedule(step, warmupSteps, totalSteps);
+                var optimizerGroups = optimizer.ParamGroups.ToList();
+                for (var g = 0; g < optimizerGroups.Count; g++) optimizerGroups[g].LearningRate = peakRates[g] * scale;
+
+                var watch = Stopwatch.StartNew();
+                using (var scope = NewDisposeScope())
+                {
+                    var (batch, labels) = train.Batch(batchIdx, device, isRegression);
+                    var output = model.call(batch);
+                    var loss = isRegression ? F.mse_loss(output.squeeze(-1), labels) : F.cross_entropy(output, labels);
+                    if (attachment.AuxiliaryLoss() is { } aux) loss = loss + aux;
+                    lastLoss = loss.item<float>();
+                    if (!double.IsFinite(lastLoss))
+                        return Outcome(step + 1, epoch, lastLoss, $"non-finite training loss ({lastLoss}) at step {step + 1}", total, stepTimes, timedExamples, timedTokens, timedSeconds);
+                    optimizer.zero_grad();
+                    loss.backward();
+                    nn.utils.clip_grad_norm_(trainable, recipe.MaxGradNorm);
+                    optimizer.step();
+                }
+                attachment.AfterOptimizerStep(step, totalSteps);
+                // Adam's temporaries are freed by finalizers; collecting each step keeps memory flat (ENVIRONMENT.md).
+                GC.Collect();
+                watch.Stop();
+                if (step >= recipe.WarmupStepsUntimed)
+                {
+                    stepTimes.Add(watch.Elapsed.TotalMilliseconds);
+                    timedSeconds += watch.Elapsed.TotalSeconds;
+                    timedExamples += batchIdx.Count;
+                    timedTokens += train.TokenCount(batchIdx);
+                }
+                step++;
+                onStep?.Invoke(step, totalSteps, lastLoss);
+            }
+        }
+        return Outcome(step, epoch, lastLoss, null, total, stepTimes, timedExamples, timedTokens, timedSeconds);
+    }
+
+    private static TrainOutcome Outcome(int steps, int epochs, double loss, string? diverged, Stopwatch total,
+        List<double> stepTimes, long examples, long tokens, double seconds) =>
+        new(steps, epochs, loss, diverged, total.Elapsed.TotalSeconds,
+            stepTimes.Count == 0 ? double.NaN : Median(stepTimes),
+            seconds > 0 ? examples / seconds : double.NaN,
+            seconds > 0 ? tokens / seconds : double.NaN);
+
+    /// <summary>Linear warm-up to the peak rate, then linear decay to zero (BERT's GLUE schedule).</summary>
+    public static double Schedule(int step, int warmupSteps, int totalSteps)
+    {
+        if (warmupSteps > 0 && step < warmupSteps) return (step + 1.0) / warmupSteps;
+        var remaining = totalSteps - warmupSteps;
+        return remaining <= 0 ? 1.0 : Math.Max(0.0, (double)(totalSteps - step) / remaining);
+    }
+
+    /// <summary>All training rows, or a seeded subset when the recipe caps them.</summary>
+    private static List<int> TrainingIndices(int count, TrainingRecipe recipe, SeedTree seeds)
+    {
+        var all = Enumerable.Range(0, count).ToList();
+        if (recipe.MaxTrainExamples <= 0 || recipe.MaxTrainExamples >= count) return all;
+        var rng = seeds.Random("train-subset");
+        return all.OrderBy(_ => rng.Next()).Take(recipe.MaxTrainExamples).Order().ToList();
+    }
+
+    private static double Median(List<double> xs)
+    {
+        var s = xs.Order().ToList();
+        return s.Count % 2 == 1 ? s[s.Count / 2] : (s[s.Count / 2 - 1] + s[s.Count / 2]) / 2;
+    }
+}
