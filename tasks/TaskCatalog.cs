@@ -1,5 +1,6 @@
 using PeftBench.Core.Catalogs;
 using PeftBench.Core.Tasks;
+using PeftBench.Tasks.Glue.Tasks;
 
 namespace PeftBench.Tasks;
 
@@ -8,5 +9,14 @@ public static class TaskCatalog
 {
     public static Catalog<TaskSpec> Create() => new("task", new TaskSpec[]
     {
+        Cola.Create(),
+        Sst2.Create(),
+        Mrpc.Create(),
+        Stsb.Create(),
+        Qqp.Create(),
+        Mnli.Create(),
+        Qnli.Create(),
+        Rte.Create(),
+        Wnli.Create(),
     }, t => t.Id);
 }

@@ -1,0 +1,55 @@
+using PeftBench.Core.Tasks;
+
+namespace PeftBench.Tasks.Glue;
+
+/// <summary>
+/// A GLUE task's data: the official folder under <c>--data-dir</c>, or the embedded folder shipped with the
+/// program (<c>data/glue/&lt;TASK&gt;</c> next to the binaries). Both go through the same reader, so the embedded
+/// data is a standing test that the reader accepts the official layout.
+/// </summary>
+public sealed class GlueDataSource(GlueFormat format) : ITaskDataSource
+{
+    public GlueFormat Format { get; } = format;
+
+    public string Folder(DataOptions options) => options.DataDirectory is null
+        ? Path.Combine(AppContext.BaseDirectory, "data", "glue", Format.Folder)
+        : Path.Combine(Path.GetFullPath(options.DataDirectory), Format.Folder);
+
+    public string Describe(DataOptions options) =>
+        (options.DataDirectory is null ? "embedded: " : "GLUE TSV: ") + Folder(options);
+
+    public IEnumerable<string> Check(DataOptions options)
+    {
+        var folder = Folder(options);
+        var hint = options.DataDirectory is null
+            ? "The embedded data ships with the program; rebuild so that data/glue is copied next to the binaries."
+            : $"--data-dir must be the folder holding the official GLUE task folders ({Format.Folder}, SST-2, …), as unpacked from the GLUE download.";
+        if (!Directory.Exists(folder))
+        {
+            yield return $"data folder '{folder}' does not exist. {hint}";
+            yield break;
+        }
+        foreach (var (split, file) in Format.Files)
+        {
+            var path = Path.Combine(folder, file);
+            if (!File.Exists(path)) { yield return $"'{path}' (split '{split}') does not exist. {hint}"; continue; }
+            var header = GlueTsvReader.CheckHeader(path, Format);
+            if (header is not null) yield return header;
+        }
+    }
+
+    public TaskData Load(DataOptions options)
+    {
+        var problems = Check(options).ToList();
+        if (problems.Count > 0) throw new InvalidOperationException(string.Join(Environment.NewLine, problems));
+        var folder = Folder(options);
+        var evaluation = new Dictionary<string, IReadOnlyList<TextExample>>(StringComparer.Ordinal);
+        IReadOnlyList<TextExample> train = Array.Empty<TextExample>();
+        foreach (var (split, file) in Format.Files)
+        {
+            var rows = GlueTsvReader.Read(Path.Combine(folder, file), Format);
+            if (split == GlueFormat.TrainSplit) train = rows; else evaluation[split] = rows;
+        }
+        return new TaskData(train, evaluation);
+    }
+}
