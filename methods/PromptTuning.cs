@@ -18,9 +18,11 @@ namespace PeftBench.Methods;
 public enum PromptInit { SampleVocab, Random }
 
 /// <summary>
-/// Prompt-tuning settings. The learning rate is 3e-2: soft prompts need a far larger step than weights (the paper
-/// uses Adafactor at 0.3; peft's examples use 3e-2 with AdamW). The prompt must leave
-/// <see cref="ReservedInputTokens"/> positions for the text; set it to the task's longest tokenized input.
+/// Prompt-tuning settings. The prompt's learning rate is 3e-2: soft prompts need a far larger step than weights
+/// (the paper uses Adafactor at 0.3). The head is a weight matrix and diverges at that rate under AdamW (one step
+/// at 3e-2 already raises the loss on the test model), so it trains in its own group at
+/// <see cref="HeadLearningRate"/>. The prompt must leave <see cref="ReservedInputTokens"/> positions for the
+/// text; set it to the task's longest tokenized input.
 /// </summary>
 public sealed record PromptTuningConfig : MethodConfig
 {
@@ -29,12 +31,15 @@ public sealed record PromptTuningConfig : MethodConfig
     public int PromptLength { get; init; } = 20;
     public PromptInit Init { get; init; } = PromptInit.SampleVocab;
     public int ReservedInputTokens { get; init; } = 32;
+    public double HeadLearningRate { get; init; } = 1e-3;
 
     public override IEnumerable<string> Validate()
     {
         foreach (var problem in base.Validate()) yield return problem;
         if (PromptLength < 1) yield return $"prompt_length must be at least 1 (got {PromptLength.ToString(CultureInfo.InvariantCulture)}).";
         if (ReservedInputTokens < 1) yield return $"reserved_input_tokens must be at least 1 (got {ReservedInputTokens.ToString(CultureInfo.InvariantCulture)}).";
+        if (!(HeadLearningRate > 0) || double.IsInfinity(HeadLearningRate))
+            yield return $"head_learning_rate must be a positive number (got {HeadLearningRate.ToString(CultureInfo.InvariantCulture)}).";
         if (!Enum.IsDefined(Init)) yield return $"init must be one of {string.Join(", ", Enum.GetNames<PromptInit>())}.";
     }
 }
@@ -104,7 +109,18 @@ public sealed class PromptTuning : PeftMethod<PromptTuningConfig>
             }
         }
         site.Attach(AdapterName, new SoftPrompt(initial));
-        return new MethodAttachment(config);
+        return new PromptTuningAttachment(config);
+    }
+}
+
+/// <summary>Two learning-rate groups: the prompt at <c>learning_rate</c>, the head at <c>head_learning_rate</c>.</summary>
+public sealed class PromptTuningAttachment(PromptTuningConfig config) : MethodAttachment(config)
+{
+    public override IEnumerable<(string Group, IReadOnlyList<Parameter> Parameters, double LearningRate)> ParameterGroups(SequenceClassifier model)
+    {
+        var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).ToList();
+        yield return ("prompt", trainable.Where(p => model.OriginOf(p.name) != ParameterOrigin.Head).Select(p => p.parameter).ToList(), config.LearningRate);
+        yield return ("head", trainable.Where(p => model.OriginOf(p.name) == ParameterOrigin.Head).Select(p => p.parameter).ToList(), config.HeadLearningRate);
     }
 }
 
