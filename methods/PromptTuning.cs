@@ -3,7 +3,8 @@
 // else frozen. For an encoder whose head reads position 0, P goes right after [CLS]: [e_CLS; P; E(x_{1..})]. The
 // backbone then adds position and segment-0 embeddings to the virtual tokens, as huggingface/peft does.
 // Init (Section 3.2 / 7): sampled vocabulary rows (peft's SAMPLE_VOCAB: l ids drawn uniformly with replacement
-// from the frozen word-embedding matrix, seeded) or random uniform in [−0.5, 0.5]. Trainable: l·d.
+// from the frozen word-embedding matrix, seeded) or the paper's "random uniform" in [−0.5, 0.5] (our reading of §3.2,
+// not checked against the authors' code; peft's RANDOM uses N(0, 1) instead). Trainable: l·d.
 
 using System.Globalization;
 using PeftBench.Core.Methods;

@@ -114,6 +114,16 @@ public sealed class MethodConfigTests
     }
 
     [Test]
+    public void ApplyRefusesAnInvalidConfig()
+    {
+        using var model = TinyBert.Create();
+        var error = Assert.Throws<ArgumentException>(() =>
+            Get("lora").Apply(model, new LoraConfig { Targets = new[] { "q_proj" } }, TinyBert.Context(1)));
+        Assert.That(error!.Message, Does.Contain("q_proj"));
+        Assert.That(model.CountParameters().Adapter, Is.Zero, "nothing was attached");
+    }
+
+    [Test]
     public void LoraTargetsSelectByRoleNameOrGlob()
     {
         var lora = Get("lora");

@@ -98,7 +98,13 @@ public abstract class PeftMethod<TConfig> : IPeftMethod where TConfig : MethodCo
         config is TConfig typed ? typed.Validate().Concat(Validate(typed, sites))
             : new[] { $"{Id}: expected a {typeof(TConfig).Name}, got {config.GetType().Name}." };
     public long CountTrainable(SiteRegistry sites, MethodConfig config) => CountTrainable(sites, Cast(config));
-    public MethodAttachment Apply(SequenceClassifier model, MethodConfig config, MethodContext context) => Apply(model, Cast(config), context);
+    /// <summary>Refuses an invalid config rather than attaching nothing (e.g. a LoRA target that matches no layer).</summary>
+    public MethodAttachment Apply(SequenceClassifier model, MethodConfig config, MethodContext context)
+    {
+        var problems = Validate(config, model.Sites).ToList();
+        if (problems.Count > 0) throw new ArgumentException($"{Id}: invalid configuration: {string.Join(" ", problems)}");
+        return Apply(model, Cast(config), context);
+    }
 
     protected virtual TConfig WithKnob(TConfig config, int value) =>
         throw new NotSupportedException($"{Id} has no knob to fit a budget with.");
