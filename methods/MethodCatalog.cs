@@ -8,5 +8,11 @@ public static class MethodCatalog
 {
     public static Catalog<IPeftMethod> Create() => new("method", new IPeftMethod[]
     {
+        new FullFineTuning(),
+        new LinearProbe(),
+        new BitFit(),
+        new Lora(),
+        new Houlsby(),
+        new PromptTuning(),
     }, m => m.Id);
 }

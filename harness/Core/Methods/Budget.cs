@@ -45,7 +45,10 @@ public static class BudgetFitter
 
     public static BudgetFit Fit(IPeftMethod method, Sites.SiteRegistry sites, MethodConfig config, Budget budget, long backboneParameters)
     {
-        var knob = method.Knob ?? throw new InvalidOperationException($"{method.Id} has a fixed trainable count; it takes no budget.");
+        if (method.Knob is null) throw new InvalidOperationException($"{method.Id} has a fixed trainable count; it takes no budget.");
+        var knob = method.KnobFor(sites, config) ?? method.Knob;
+        if (knob.Min > knob.Max)
+            throw new BudgetException($"{method.Id} cannot be applied to this model: no {knob.Name} fits (range {knob.Min}..{knob.Max}).");
         var target = budget.TargetFor(backboneParameters);
         long Count(int v) => method.CountTrainable(sites, method.WithKnob(config, v));
         int lo = knob.Min, hi = knob.Max;

@@ -39,6 +39,12 @@ public interface IPeftMethod
     MethodConfig WithKnob(MethodConfig config, int value);
     int KnobValue(MethodConfig config);
 
+    /// <summary>
+    /// The knob's range on a given model: <see cref="Knob"/> narrowed where the model bounds it (a soft prompt
+    /// must leave room for the text in the model's positions). Budget fitting searches this range.
+    /// </summary>
+    Knob? KnobFor(SiteRegistry sites, MethodConfig config) => Knob;
+
     /// <summary>Problems with <paramref name="config"/> for this model, before anything is built.</summary>
     IEnumerable<string> Validate(MethodConfig config, SiteRegistry sites);
 
@@ -87,15 +93,23 @@ public abstract class PeftMethod<TConfig> : IPeftMethod where TConfig : MethodCo
 
     public MethodConfig WithKnob(MethodConfig config, int value) => WithKnob(Cast(config), value);
     public int KnobValue(MethodConfig config) => KnobValue(Cast(config));
+    public Knob? KnobFor(SiteRegistry sites, MethodConfig config) => KnobFor(sites, Cast(config));
     public IEnumerable<string> Validate(MethodConfig config, SiteRegistry sites) =>
         config is TConfig typed ? typed.Validate().Concat(Validate(typed, sites))
             : new[] { $"{Id}: expected a {typeof(TConfig).Name}, got {config.GetType().Name}." };
     public long CountTrainable(SiteRegistry sites, MethodConfig config) => CountTrainable(sites, Cast(config));
-    public MethodAttachment Apply(SequenceClassifier model, MethodConfig config, MethodContext context) => Apply(model, Cast(config), context);
+    /// <summary>Refuses an invalid config rather than attaching nothing (e.g. a LoRA target that matches no layer).</summary>
+    public MethodAttachment Apply(SequenceClassifier model, MethodConfig config, MethodContext context)
+    {
+        var problems = Validate(config, model.Sites).ToList();
+        if (problems.Count > 0) throw new ArgumentException($"{Id}: invalid configuration: {string.Join(" ", problems)}");
+        return Apply(model, Cast(config), context);
+    }
 
     protected virtual TConfig WithKnob(TConfig config, int value) =>
         throw new NotSupportedException($"{Id} has no knob to fit a budget with.");
     protected virtual int KnobValue(TConfig config) => 0;
+    protected virtual Knob? KnobFor(SiteRegistry sites, TConfig config) => Knob;
     protected virtual IEnumerable<string> Validate(TConfig config, SiteRegistry sites) => Array.Empty<string>();
     protected abstract long CountTrainable(SiteRegistry sites, TConfig config);
     protected abstract MethodAttachment Apply(SequenceClassifier model, TConfig config, MethodContext context);

@@ -62,7 +62,7 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor?, (Tenso
         word_embeddings = nn.Embedding(c.VocabSize, c.HiddenSize, padding_idx: c.PadTokenId, device: device);
         position_embeddings = nn.Embedding(c.MaxPositionEmbeddings, c.HiddenSize, device: device);
         token_type_embeddings = nn.Embedding(c.TypeVocabSize, c.HiddenSize, device: device);
-        input_site = new InputEmbeddingSite(c.HiddenSize);
+        input_site = new InputEmbeddingSite(c.HiddenSize, c.MaxSequenceLength);
         LayerNorm = nn.LayerNorm(c.HiddenSize, eps: c.LayerNormEps, device: device);
         dropout = nn.Dropout(c.HiddenDropoutProb);
         RegisterComponents();

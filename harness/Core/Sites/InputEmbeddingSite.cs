@@ -25,12 +25,15 @@ public sealed class InputEmbeddingSite : nn.Module
     private InputEmbeddingTransform? transform;
 
     public long Width { get; }
+    /// <summary>Longest sequence the backbone accepts, inserted positions included (soft prompts must leave room for text).</summary>
+    public int MaxSequenceLength { get; }
     public InputEmbeddingTransform? Current => transform;
     public long AddedPositions => transform?.AddedPositions ?? 0;
 
-    public InputEmbeddingSite(long width) : base(nameof(InputEmbeddingSite))
+    public InputEmbeddingSite(long width, int maxSequenceLength = int.MaxValue) : base(nameof(InputEmbeddingSite))
     {
         Width = width;
+        MaxSequenceLength = maxSequenceLength;
         RegisterComponents();
     }
 

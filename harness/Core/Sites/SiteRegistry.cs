@@ -18,12 +18,14 @@ public sealed class SiteRegistry
     public IReadOnlyList<(string Path, nn.Module Module)> Norms { get; }
     public int LayerCount { get; }
     public long HiddenSize { get; }
+    /// <summary>Parameters of the backbone when discovered, before any method attaches (full fine-tuning's count).</summary>
+    public long BackboneParameters { get; }
 
     private SiteRegistry(List<AdaptableLinear> linears, List<ResidualSite> residuals, List<KeyValuePrefixSite> prefixes,
-        InputEmbeddingSite? input, List<(string, nn.Module)> norms, int layerCount, long hiddenSize)
+        InputEmbeddingSite? input, List<(string, nn.Module)> norms, int layerCount, long hiddenSize, long backboneParameters)
     {
         Linears = linears; Residuals = residuals; KeyValuePrefixes = prefixes; InputEmbeddings = input;
-        Norms = norms; LayerCount = layerCount; HiddenSize = hiddenSize;
+        Norms = norms; LayerCount = layerCount; HiddenSize = hiddenSize; BackboneParameters = backboneParameters;
     }
 
     /// <summary>Walks <paramref name="root"/> and records each site with its path relative to the root.</summary>
@@ -45,7 +47,8 @@ public sealed class SiteRegistry
                 case TorchSharp.Modules.LayerNorm: norms.Add((name, module)); break;
             }
         }
-        return new SiteRegistry(linears, residuals, prefixes, input, norms, layerCount, hiddenSize);
+        var backboneParameters = root.parameters().Sum(p => p.numel());
+        return new SiteRegistry(linears, residuals, prefixes, input, norms, layerCount, hiddenSize, backboneParameters);
     }
 
     /// <summary>

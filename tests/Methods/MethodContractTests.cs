@@ -1,0 +1,264 @@
+using NUnit.Framework;
+using PeftBench.Core.Methods;
+using PeftBench.Core.Models;
+using PeftBench.Methods;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace PeftBench.Tests.Methods;
+
+/// <summary>
+/// The contract every registered method must meet, run over every entry of <see cref="MethodCatalog"/> on the
+/// same tiny seeded encoder (see <see cref="TinyBert"/>). A new method joins these tests by joining the catalog.
+/// </summary>
+[TestFixture]
+public sealed class MethodContractTests
+{
+    public static IEnumerable<TestCaseData> Methods() =>
+        MethodCatalog.Create().All.Select(m => new TestCaseData(m).SetArgDisplayNames(m.Id));
+
+    /// <summary>
+    /// Which pretrained backbone parameters each method may unfreeze ("other" in the counting policy), by
+    /// Hugging Face name. A method missing here fails <see cref="EveryMethodDeclaresItsBackbonePolicy"/>.
+    /// </summary>
+    private static readonly IReadOnlyDictionary<string, Func<string, bool>> OtherTrainable = new Dictionary<string, Func<string, bool>>
+    {
+        ["full-ft"] = _ => true,
+        ["linear-probe"] = _ => false,
+        ["bitfit"] = name => name.EndsWith(".bias", StringComparison.Ordinal),
+        ["lora"] = _ => false,
+        ["houlsby"] = name => name.Contains(".LayerNorm.", StringComparison.Ordinal),
+        ["prompt-tuning"] = _ => false,
+    };
+
+    /// <summary>Same shape and every element equal (bit-identical for finite values).</summary>
+    private static bool Same(Tensor a, Tensor b)
+    {
+        using var _ = NewDisposeScope();
+        return a.shape.SequenceEqual(b.shape) && a.eq(b).all().item<bool>();
+    }
+
+    [OneTimeSetUp]
+    public void PinThreads() => torch.set_num_threads(1);
+
+    [TestCaseSource(nameof(Methods))]
+    public void EveryMethodDeclaresItsBackbonePolicy(IPeftMethod method) =>
+        Assert.That(OtherTrainable.ContainsKey(method.Id), $"add {method.Id}'s backbone policy to {nameof(OtherTrainable)}");
+
+    [TestCaseSource(nameof(Methods))]
+    public void DescribesItself(IPeftMethod method)
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(method.Id, Is.EqualTo(method.Id.ToLowerInvariant()));
+            Assert.That(method.Version, Is.EqualTo(1));
+            Assert.That(method.Family, Is.AnyOf("baseline", "selective", "low-rank", "adapter", "prompt"));
+            Assert.That(method.Citation, Is.Not.Empty);
+            Assert.That(method.Description, Is.Not.Empty);
+            Assert.That(method.Validate(method.DefaultConfig, TinyBert.Create().Sites), Is.Empty, "defaults must be valid on the tiny model");
+        });
+    }
+
+    // (a) only the method's own parameters and the head are trainable.
+    [TestCaseSource(nameof(Methods))]
+    public void TrainsOnlyWhatItsPolicySays(IPeftMethod method)
+    {
+        using var model = TinyBert.Create();
+        method.Apply(model, method.DefaultConfig, TinyBert.Context(7));
+        var policy = OtherTrainable[method.Id];
+        Assert.Multiple(() =>
+        {
+            foreach (var (name, p) in model.named_parameters())
+            {
+                switch (model.OriginOf(name))
+                {
+                    case ParameterOrigin.Head:
+                        Assert.That(p.requires_grad, $"head parameter {name} must be trainable");
+                        break;
+                    case ParameterOrigin.Adapter:
+                        Assert.That(p.requires_grad, $"method parameter {name} must be trainable");
+                        break;
+                    default:
+                        Assert.That(p.requires_grad, Is.EqualTo(policy(name)), $"backbone parameter {name}");
+                        break;
+                }
+            }
+        });
+    }
+
+    // (b) the analytic count equals the count of what was built, at the default and at other knob values.
+    [TestCaseSource(nameof(Methods))]
+    public void CountsWithoutBuildingWhatItBuilds(IPeftMethod method)
+    {
+        var configs = new List<MethodConfig> { method.DefaultConfig };
+        if (method.Knob is { } knob)
+            configs.AddRange(new[] { knob.Min, 3 }.Select(v => method.WithKnob(method.DefaultConfig, v)));
+        foreach (var config in configs)
+        {
+            using var model = TinyBert.Create();
+            var predicted = method.CountTrainable(model.Sites, config);
+            method.Apply(model, config, TinyBert.Context(7));
+            var counts = model.CountParameters();
+            Assert.Multiple(() =>
+            {
+                Assert.That(predicted, Is.EqualTo(counts.MethodTrainable), $"{method.Id} at {config.ToCanonicalJson()}");
+                Assert.That(counts.Head, Is.EqualTo(model.Head.parameters().Sum(p => p.numel())));
+                Assert.That(counts.Backbone, Is.EqualTo(model.Sites.BackboneParameters));
+            });
+        }
+    }
+
+    // (c) zero-initialised updates leave the logits unchanged; methods that say otherwise must change them.
+    [TestCaseSource(nameof(Methods))]
+    public void OutputAtInitMatchesTheFlag(IPeftMethod method)
+    {
+        using var model = TinyBert.Create();
+        var (batch, _) = TinyBert.Batch();
+        using var before = TinyBert.Logits(model, batch);
+        method.Apply(model, method.DefaultConfig, TinyBert.Context(7));
+        model.eval();
+        using var after = TinyBert.Logits(model, batch);
+        var diff = (after - before).abs().max().item<float>();
+        if (method.PreservesOutputAtInit) Assert.That(diff, Is.LessThan(1e-6f));
+        else Assert.That(diff, Is.GreaterThan(1e-6f), "the method says it changes the output at init, but it does not");
+    }
+
+    // (d) one AdamW step lowers the loss, moves the method's parameters, and leaves frozen weights bit-identical.
+    [TestCaseSource(nameof(Methods))]
+    public void OneStepLowersTheLossAndKeepsFrozenWeights(IPeftMethod method)
+    {
+        using var model = TinyBert.Create();
+        var (batch, labels) = TinyBert.Batch();
+        var attachment = method.Apply(model, method.DefaultConfig, TinyBert.Context(7));
+        model.eval();
+        var frozen = model.named_parameters().Where(p => !p.parameter.requires_grad)
+            .Select(p => (p.name, Value: p.parameter.detach().clone())).ToList();
+        var own = model.named_parameters().Where(p => p.parameter.requires_grad && model.OriginOf(p.name) != ParameterOrigin.Head)
+            .Select(p => (p.name, Value: p.parameter.detach().clone())).ToList();
+        using var optimizer = TinyBert.AdamW(model, attachment);
+
+        var lossBefore = TinyBert.Step(model, optimizer, batch, labels);
+        var lossAfter = TinyBert.Loss(model, batch, labels);
+
+        var current = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
+        Assert.Multiple(() =>
+        {
+            Assert.That(lossAfter, Is.LessThan(lossBefore));
+            foreach (var (name, value) in frozen)
+                Assert.That(Same(current[name], value), $"frozen {name} changed");
+            if (own.Count > 0)
+                Assert.That(own.Any(o => !Same(current[o.name], o.Value)), "no method parameter moved");
+        });
+    }
+
+    // (e) mergeable methods: merged logits equal unmerged ones (1e-5); unmerging restores W₀ (1e-6). Others refuse to merge.
+    [TestCaseSource(nameof(Methods))]
+    public void MergeMatchesAndUnmergeRestores(IPeftMethod method)
+    {
+        using var model = TinyBert.Create();
+        var (batch, labels) = TinyBert.Batch();
+        if (!method.CanMerge)
+        {
+            method.Apply(model, method.DefaultConfig, TinyBert.Context(7));
+            model.eval();
+            var addsModules = model.CountParameters().Adapter > 0;
+            using var before = TinyBert.Logits(model, batch);
+            // A method whose modules stay in the graph must not report a merge; one that trains W₀ in place has nothing to fold.
+            Assert.That(model.TryMerge(), Is.EqualTo(!addsModules), $"{method.Id}: TryMerge");
+            using var after = TinyBert.Logits(model, batch);
+            Assert.That(Same(after, before), "TryMerge changed the output of a method that cannot merge");
+            return;
+        }
+        // A larger learning rate and a few steps so that ΔW is far from zero and the comparison means something.
+        var config = method.DefaultConfig.With("learning_rate", "0.01");
+        var attachment = method.Apply(model, config, TinyBert.Context(7));
+        model.eval();
+        using var optimizer = TinyBert.AdamW(model, attachment);
+        for (var i = 0; i < 5; i++) TinyBert.Step(model, optimizer, batch, labels);
+
+        var adapted = model.Sites.Linears.Where(l => l.Adapters.Count > 0).ToList();
+        var baseWeights = adapted.Select(l => l.weight.detach().clone()).ToList();
+        using var unmerged = TinyBert.Logits(model, batch);
+        Assert.That(model.TryMerge(), Is.True);
+        Assert.That(adapted.All(l => l.IsMerged));
+        var deltaNorm = adapted.Select((l, i) => (l.weight - baseWeights[i]).abs().max().item<float>()).Max();
+        using var merged = TinyBert.Logits(model, batch);
+        model.Unmerge();
+        var restored = adapted.Select((l, i) => (l.weight - baseWeights[i]).abs().max().item<float>()).Max();
+        using var again = TinyBert.Logits(model, batch);
+        Assert.Multiple(() =>
+        {
+            Assert.That(deltaNorm, Is.GreaterThan(1e-4f), "training left ΔW at zero; the merge check would be vacuous");
+            Assert.That((merged - unmerged).abs().max().item<float>(), Is.LessThan(1e-5f), "merged vs unmerged logits");
+            Assert.That(restored, Is.LessThan(1e-6f), "W₀ after unmerge");
+            Assert.That((again - unmerged).abs().max().item<float>(), Is.LessThan(1e-5f), "logits after unmerge");
+            Assert.That(adapted.All(l => !l.IsMerged));
+        });
+    }
+
+    // (f) the adapter init comes from the context's generator only.
+    [TestCaseSource(nameof(Methods))]
+    public void SameSeedSameAdapterDifferentSeedDifferent(IPeftMethod method)
+    {
+        List<(string Name, Tensor Value)> Init(ulong seed)
+        {
+            using var model = TinyBert.Create();
+            // Disturb the global generator: the init must not depend on it.
+            torch.manual_seed((long)seed * 31 + 5);
+            method.Apply(model, method.DefaultConfig, TinyBert.Context(seed));
+            return model.named_parameters().Where(p => model.OriginOf(p.name) == ParameterOrigin.Adapter)
+                .Select(p => (p.name, p.parameter.detach().clone())).ToList();
+        }
+        var first = Init(11);
+        var again = Init(11);
+        var other = Init(12);
+        if (first.Count == 0) Assert.Pass($"{method.Id} adds no parameters; nothing is initialised.");
+        Assert.Multiple(() =>
+        {
+            Assert.That(again.Select(p => p.Name), Is.EqualTo(first.Select(p => p.Name)));
+            for (var i = 0; i < first.Count; i++)
+                Assert.That(Same(again[i].Value, first[i].Value), $"{first[i].Name} differs for the same seed");
+            Assert.That(Enumerable.Range(0, first.Count).Any(i => !Same(other[i].Value, first[i].Value)), "a different seed gave the same adapter");
+        });
+    }
+
+    // (g) budget fitting hits a feasible budget and refuses an impossible one with a useful message.
+    [TestCaseSource(nameof(Methods))]
+    public void FitsAFeasibleBudgetAndRefusesAnImpossibleOne(IPeftMethod method)
+    {
+        using var model = TinyBert.Create();
+        var sites = model.Sites;
+        var config = method.DefaultConfig;
+        var backbone = sites.BackboneParameters;
+        if (method.Knob is null)
+        {
+            Assert.Throws<InvalidOperationException>(() => BudgetFitter.Fit(method, sites, config, Budget.Parse("1000"), backbone));
+            return;
+        }
+        // 5% above the count at knob value 4: the fitter must pick 4 (neighbouring values are ≥ 20% away here).
+        var atFour = method.CountTrainable(sites, method.WithKnob(config, 4));
+        var budget = Budget.Parse(((long)Math.Round(atFour * 1.05)).ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var fit = BudgetFitter.Fit(method, sites, config, budget, backbone);
+        Assert.Multiple(() =>
+        {
+            Assert.That(fit.KnobValue, Is.EqualTo(4));
+            Assert.That(method.KnobValue(fit.Config), Is.EqualTo(4));
+            Assert.That(Math.Abs(fit.RelativeError), Is.LessThanOrEqualTo(0.06));
+            Assert.That(fit.AchievedParameters, Is.EqualTo(method.CountTrainable(sites, fit.Config)));
+            Assert.That(method.Validate(fit.Config, sites), Is.Empty);
+        });
+        method.Apply(model, fit.Config, TinyBert.Context(7));
+        Assert.That(model.CountParameters().MethodTrainable, Is.EqualTo(fit.AchievedParameters), "the fitted config builds what it promised");
+
+        var error = Assert.Throws<BudgetException>(() => BudgetFitter.Fit(method, sites, config, Budget.Parse("1"), backbone));
+        Assert.That(error!.Message, Does.Contain(method.Id).And.Contain("between"));
+    }
+
+    // (h, generic part) a config of the wrong type is reported, not cast blindly.
+    [TestCaseSource(nameof(Methods))]
+    public void RejectsAnotherMethodsConfig(IPeftMethod method)
+    {
+        var foreign = MethodCatalog.Create().All.First(m => m.DefaultConfig.GetType() != method.DefaultConfig.GetType()).DefaultConfig;
+        Assert.That(method.Validate(foreign, TinyBert.Create().Sites), Has.Some.Contains("expected"));
+    }
+}
