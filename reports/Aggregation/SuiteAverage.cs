@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace PeftBench.Reports.Aggregation;
 
 /// <summary>
@@ -23,5 +25,6 @@ public sealed record SuiteAverage
     public double? MethodTrainable { get; init; }
     public double? MethodTrainableFraction { get; init; }
 
+    [JsonIgnore]
     public MethodKey Key => new(Model, Method, Budget);
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace PeftBench.Reports.Aggregation;
 
 /// <summary>
@@ -27,6 +29,7 @@ public sealed record TaskAggregate
     public SampleStats? InferenceExamplesPerSecond { get; init; }
     public SampleStats? TrainSeconds { get; init; }
 
+    [JsonIgnore]
     public GroupKey Key => new(Task, Model, Method, Budget);
 }
 

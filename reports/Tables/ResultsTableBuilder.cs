@@ -52,7 +52,7 @@ public static class ResultsTableBuilder
         MarkBest(rows, means, higherIsBetter);
         for (var r = 0; r < methods.Count; r++) rows[r].Add(ParamsCell(s, methods[r]));
 
-        var title = s.Models.Count > 1 ? $"{options.Title}: {model}" : options.Title;
+        var title = s.Models.Count > 1 ? $"Results: {model}" : "Results";
         return new Table(title, Caption(s, model, suite, suiteName, options.ValueScale), columns,
             rows.Select(r => (IReadOnlyList<TableCell>)r).ToList(), notes.Texts.ToList());
     }
