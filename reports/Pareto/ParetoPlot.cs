@@ -47,8 +47,9 @@ public static class ParetoPlot
                 var text = plot.Add.Text(p.Label, Math.Log10(p.Parameters), p.Y);
                 text.LabelFontSize = 11;
                 text.LabelFontColor = color;
-                text.LabelOffsetX = 6;
-                text.LabelOffsetY = -6;
+                text.LabelAlignment = Alignment.LowerLeft; // text above and right of its point, clear of the front line
+                text.LabelOffsetX = 5;
+                text.LabelOffsetY = -3;
             }
         }
 

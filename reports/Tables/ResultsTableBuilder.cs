@@ -43,7 +43,7 @@ public static class ResultsTableBuilder
         {
             for (var r = 0; r < methods.Count; r++)
             {
-                var (cell, mean) = AverageCell(s.Average(suite, methods[r]), suiteName!, options.ValueScale, notes);
+                var (cell, mean) = AverageCell(s.Average(suite, methods[r]), suiteName!, maxSeeds, options.ValueScale, notes);
                 rows[r].Add(cell);
                 means[r].Add(mean);
             }
@@ -67,7 +67,7 @@ public static class ResultsTableBuilder
     {
         if (g is null) return (new TableCell("—", Footnote: notes.Add("—: not run.")), null);
         if (g.N == 0 || g.TaskScore is null)
-            return (new TableCell("—", Footnote: notes.Add($"—: no ok cell ({g.NotOk} failed or diverged; see the list below).")), null);
+            return (new TableCell("—", Footnote: notes.Add($"—: no ok cell ({g.NotOk} failed or diverged; see Cells not ok).")), null);
         int? note = g.N < maxSeeds
             ? notes.Add($"n = {g.N} seed{(g.N == 1 ? "" : "s")} of {maxSeeds}" + (g.NotOk > 0 ? $" ({g.NotOk} failed or diverged)." : "."))
             : null;
@@ -75,17 +75,18 @@ public static class ResultsTableBuilder
             double.Parse(Formats.DisplayedMean(g.TaskScore, scale), System.Globalization.CultureInfo.InvariantCulture));
     }
 
-    static (TableCell, double?) AverageCell(SuiteAverage? a, string suiteName, double scale, Footnotes notes)
+    static (TableCell, double?) AverageCell(SuiteAverage? a, string suiteName, int maxSeeds, double scale, Footnotes notes)
     {
         if (a is null) return (new TableCell("—", Footnote: notes.Add("—: not run.")), null);
         if (a.Score is null)
         {
             var missing = a.IncompleteTasks.Select(Formats.TaskName).ToList();
             return (new TableCell("—", Footnote: notes.Add(
-                $"{suiteName} avg. not computed: {missing.Count} of {a.TaskCount} tasks missing ({Formats.List(missing)}) for every seed.")), null);
+                $"{suiteName} avg. not computed: {missing.Count} of {a.TaskCount} tasks missing ({Formats.List(missing)}).")), null);
         }
         int? note = a.Score.N < a.Seeds.Count
             ? notes.Add($"{suiteName} avg. over the {a.Score.N} of {a.Seeds.Count} seeds with every task; incomplete: {Formats.List(a.IncompleteTasks.Select(Formats.TaskName).ToList())}.")
+            : a.Score.N < maxSeeds ? notes.Add($"n = {a.Score.N} seed{(a.Score.N == 1 ? "" : "s")} of {maxSeeds}.")
             : null;
         return (new TableCell(Formats.MeanStd(a.Score, scale), Footnote: note),
             double.Parse(Formats.DisplayedMean(a.Score, scale), System.Globalization.CultureInfo.InvariantCulture));
