@@ -1,5 +1,6 @@
 using System.Text;
 using PeftBench.Reports.Aggregation;
+using PeftBench.Reports.Pareto;
 using PeftBench.Reports.Tables;
 
 namespace PeftBench.Reports;
@@ -17,9 +18,21 @@ public static class ResultsMarkdown
             sb.Append(MarkdownRenderer.Render(ResultsTableBuilder.Build(s, model, options))).Append('\n');
             sb.Append(MarkdownRenderer.Render(EfficiencyTableBuilder.Build(s, model))).Append('\n');
         }
-        if (plotFiles.Count > 0)
+        var suite = ResultsTableBuilder.ChooseSuite(s, options);
+        if (suite is not null && s.Models.Count > 0)
         {
-            sb.Append("## Quality against trainable parameters\n\n");
+            var suiteName = Formats.SuiteName(suite);
+            sb.Append($"## {suiteName} avg. against trainable parameters\n\n");
+            foreach (var model in s.Models)
+            {
+                var points = ParetoPoints.For(s, suite, model, options.ValueScale);
+                var front = ParetoPoints.Front(points);
+                var leftOut = ParetoPoints.LeftOut(s, suite, model);
+                sb.Append($"Model `{model}`: on the Pareto front (no method has fewer parameters and a higher {suiteName} avg.): ")
+                    .Append(front.Count == 0 ? "none" : Formats.List(front)).Append('.');
+                if (leftOut.Count > 0) sb.Append(" Not plotted: ").Append(Formats.List(leftOut)).Append('.');
+                sb.Append("\n\n");
+            }
             foreach (var f in plotFiles.Where(f => f.EndsWith(".png", StringComparison.Ordinal)))
                 sb.Append($"![{Path.GetFileNameWithoutExtension(f)}]({f})\n\n");
         }

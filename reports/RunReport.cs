@@ -61,11 +61,7 @@ public static class RunReport
         var files = new List<string>();
         foreach (var model in s.Models)
         {
-            var points = s.SuiteAverages
-                .Where(a => a.Suite == suite && a.Model == model && a.Score is not null && a.MethodTrainable is not null)
-                .Select(a => new PlotPoint(a.Key.Label, a.Family ?? a.Method, a.MethodTrainable!.Value,
-                    a.Score!.Mean * options.ValueScale, a.Score.Std * options.ValueScale))
-                .ToList();
+            var points = ParetoPoints.For(s, suite, model, options.ValueScale);
             if (points.Count == 0) continue;
             var name = s.Models.Count == 1 ? PlotBaseName : $"{PlotBaseName}_{SafeName(model)}";
             var png = Path.Combine(outputDir, name + ".png");

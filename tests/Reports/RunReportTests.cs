@@ -55,4 +55,30 @@ public class RunReportTests
         Assert.That(left.Select(p => p.Label), Is.EqualTo(new[] { "probe" }));
         Assert.That(File.Exists(Path.Combine(_dir, "p.png")), Is.True);
     }
+
+    [Test]
+    public void AnEmptyRunStillWritesAReport()
+    {
+        var paths = RunReport.Write([], _dir, new ReportOptions());
+        Assert.That(File.ReadAllText(paths.ResultsMarkdown), Does.Contain("0 cells: 0 ok"));
+        Assert.That(paths.Plots, Is.Empty);
+        Assert.That(CsvExportReadBack(paths.CellsCsv), Is.Empty);
+    }
+
+    [Test]
+    public void EachModelGetsItsTablesAndPlot()
+    {
+        var cells = CellBuilder.GlueRun();
+        cells.AddRange(CellBuilder.GlueRun().Where(c => c.IsOk && c.Cell.Method is "full" or "lora")
+            .Select(c => c with { Key = c.Key + "-big", Cell = c.Cell with { Model = "tiny-bert-4l" } }));
+        var paths = RunReport.Write(cells, _dir, new ReportOptions { Plots = true });
+        var md = File.ReadAllText(paths.ResultsMarkdown);
+        Assert.That(md, Does.Contain("## Results: tiny-bert-2l").And.Contain("## Results: tiny-bert-4l"));
+        Assert.That(paths.Plots.Select(Path.GetFileName), Is.EquivalentTo(new[]
+        {
+            "pareto_params_tiny-bert-2l.png", "pareto_params_tiny-bert-2l.svg", "pareto_params_tiny-bert-4l.png", "pareto_params_tiny-bert-4l.svg",
+        }));
+    }
+
+    static List<PeftBench.Reports.Csv.CellRow> CsvExportReadBack(string path) => PeftBench.Reports.Csv.CsvExport.ReadCells(path);
 }
