@@ -80,5 +80,19 @@ public class RunReportTests
         }));
     }
 
+    [Test]
+    public void RegeneratesFromResultFilesAlone()
+    {
+        var cells = CellBuilder.GlueRun();
+        foreach (var c in cells) AtomicFile.WriteAllText(Path.Combine(_dir, "cells", c.Key + ".json"), ResultJson.Serialize(c));
+        var options = new ReportOptions { Plots = false, TaskOrder = ["glue/cola", "glue/sst2", "glue/mrpc", "glue/stsb"] };
+
+        var paths = RunReport.WriteForFolder(_dir, options);
+
+        Assert.That(paths.Directory, Is.EqualTo(Path.Combine(_dir, "report")));
+        var fromCode = PeftBench.Reports.ResultsMarkdown.Render(PeftBench.Reports.Aggregation.Aggregator.Summarize(cells, options), options, []);
+        Assert.That(File.ReadAllText(paths.ResultsMarkdown), Is.EqualTo(fromCode), "JSON round trip changes nothing in the report");
+    }
+
     static List<PeftBench.Reports.Csv.CellRow> CsvExportReadBack(string path) => PeftBench.Reports.Csv.CsvExport.ReadCells(path);
 }
