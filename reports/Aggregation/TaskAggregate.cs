@@ -1,0 +1,52 @@
+using System.Text.Json.Serialization;
+
+namespace PeftBench.Reports.Aggregation;
+
+/// <summary>
+/// One (task, model, method, budget) over its seeds. Statistics come from ok cells only; failed and diverged
+/// cells are counted in <see cref="NotOk"/> and listed in <see cref="RunSummary.NotOk"/>, never averaged in.
+/// N = 0 when every cell of the group failed.
+/// </summary>
+public sealed record TaskAggregate
+{
+    public required string Task { get; init; }
+    public required string Model { get; init; }
+    public required string Method { get; init; }
+    public string? Budget { get; init; }
+    public string? Family { get; init; }
+    public int N { get; init; }
+    public int NotOk { get; init; }
+    public IReadOnlyList<long> Seeds { get; init; } = [];
+    public string? PrimaryMetric { get; init; }
+    /// <summary>Metrics making up the task score, for captions (GLUE STS-B: pearson and spearman).</summary>
+    public IReadOnlyList<string> ScoreMetrics { get; init; } = [];
+    public bool TaskScoreHigherIsBetter { get; init; } = true;
+    public IReadOnlyDictionary<string, SampleStats> Metrics { get; init; } = new Dictionary<string, SampleStats>();
+    public SampleStats? TaskScore { get; init; }
+    public ParameterMeans? Parameters { get; init; }
+    public SampleStats? PeakMemoryBytes { get; init; }
+    public SampleStats? TrainExamplesPerSecond { get; init; }
+    public SampleStats? InferenceExamplesPerSecond { get; init; }
+    public SampleStats? TrainSeconds { get; init; }
+
+    [JsonIgnore]
+    public GroupKey Key => new(Task, Model, Method, Budget);
+}
+
+/// <summary>Parameter counts averaged over cells (heads differ by task; adapters may differ by seed-free knob fits).</summary>
+public sealed record ParameterMeans(
+    double Adapter, double Head, double Other, double Trainable, double MethodTrainable, double Total, double Backbone,
+    double MethodTrainableFraction)
+{
+    public static ParameterMeans? Of(IEnumerable<ParameterSummary?> ps)
+    {
+        var xs = ps.OfType<ParameterSummary>().ToList();
+        if (xs.Count == 0) return null;
+        return new(xs.Average(p => (double)p.Adapter), xs.Average(p => (double)p.Head), xs.Average(p => (double)p.Other),
+            xs.Average(p => (double)p.Trainable), xs.Average(p => (double)p.MethodTrainable), xs.Average(p => (double)p.Total),
+            xs.Average(p => (double)p.Backbone), xs.Average(p => p.MethodTrainableFraction));
+    }
+}
+
+/// <summary>A cell that is not ok, as listed under the tables.</summary>
+public sealed record NotOkCell(string Key, string Status, string Task, string Model, string Method, string? Budget, long Seed, string? Error);

@@ -1,0 +1,11 @@
+namespace PeftBench.Reports;
+
+/// <summary>What <see cref="RunReport.Write"/> wrote, and the text to print.</summary>
+public sealed record ReportPaths(
+    string Directory,
+    string ResultsMarkdown,
+    string CellsCsv,
+    string MetricsCsv,
+    string SummaryJson,
+    IReadOnlyList<string> Plots,
+    string ConsoleSummary);

@@ -1,0 +1,46 @@
+using System.Text;
+using PeftBench.Reports.Aggregation;
+using PeftBench.Reports.Pareto;
+using PeftBench.Reports.Tables;
+
+namespace PeftBench.Reports;
+
+/// <summary>results.md: per model the results and efficiency tables, then the plots and the cells that are not ok. Pure.</summary>
+public static class ResultsMarkdown
+{
+    public static string Render(RunSummary s, ReportOptions options, IReadOnlyList<string> plotFiles)
+    {
+        var sb = new StringBuilder();
+        sb.Append("# ").Append(options.Title).Append("\n\n");
+        sb.Append(CountsLine(s)).Append("\n\n");
+        foreach (var model in s.Models)
+        {
+            sb.Append(MarkdownRenderer.Render(ResultsTableBuilder.Build(s, model, options))).Append('\n');
+            sb.Append(MarkdownRenderer.Render(EfficiencyTableBuilder.Build(s, model))).Append('\n');
+        }
+        var suite = ResultsTableBuilder.ChooseSuite(s, options);
+        if (suite is not null && s.Models.Count > 0)
+        {
+            var suiteName = Formats.SuiteName(suite);
+            sb.Append($"## {suiteName} avg. against trainable parameters\n\n");
+            foreach (var model in s.Models)
+            {
+                var points = ParetoPoints.For(s, suite, model, options.ValueScale);
+                var front = ParetoPoints.Front(points);
+                var leftOut = ParetoPoints.LeftOut(s, suite, model);
+                sb.Append($"Model `{model}`: on the Pareto front (no method has fewer parameters and a higher {suiteName} avg.): ")
+                    .Append(front.Count == 0 ? "none" : Formats.List(front)).Append('.');
+                if (leftOut.Count > 0) sb.Append(" Not plotted: ").Append(Formats.List(leftOut)).Append('.');
+                sb.Append("\n\n");
+            }
+            foreach (var f in plotFiles.Where(f => f.EndsWith(".png", StringComparison.Ordinal)))
+                sb.Append($"![{Path.GetFileNameWithoutExtension(f)}]({f})\n\n");
+        }
+        if (s.NotOk.Count > 0) sb.Append(MarkdownRenderer.Render(NotOkTableBuilder.Build(s)));
+        return sb.ToString().TrimEnd('\n') + "\n";
+    }
+
+    public static string CountsLine(RunSummary s) =>
+        $"{s.Cells} cells: {s.OkCells} ok, {s.NotOk.Count(c => c.Status == CellStatus.Failed)} failed, " +
+        $"{s.NotOk.Count(c => c.Status == CellStatus.Diverged)} diverged.";
+}
