@@ -8,4 +8,8 @@ public sealed record ReportPaths(
     string MetricsCsv,
     string SummaryJson,
     IReadOnlyList<string> Plots,
-    string ConsoleSummary);
+    string ConsoleSummary)
+{
+    /// <summary>Every file written, tables first.</summary>
+    public IEnumerable<string> All => new[] { ResultsMarkdown, CellsCsv, MetricsCsv, SummaryJson }.Concat(Plots);
+}

@@ -28,11 +28,26 @@ public static class ReportCommand
                 return ExitCodes.Usage;
             }
             var suite = results.SelectMany(r => r.Suites).GroupBy(s => s).OrderByDescending(g => g.Count()).Select(g => g.Key).FirstOrDefault();
-            var paths = RunReport.Write(results, Path.GetFullPath(parse.GetValue(output) ?? source), new ReportOptions { Suite = suite, Title = $"{suite ?? "results"} · {Path.GetFileName(Path.GetFullPath(source))}" });
-            AnsiConsole.WriteLine(RunReport.ConsoleSummary(results));
+            var paths = RunReport.Write(results, Path.GetFullPath(parse.GetValue(output) ?? source),
+                Options($"{suite ?? "results"} · {Path.GetFileName(Path.GetFullPath(source))}", suite, null));
+            AnsiConsole.WriteLine(paths.ConsoleSummary);
             foreach (var p in paths.All) AnsiConsole.MarkupLine($"  {Markup.Escape(p)}");
             return ExitCodes.Ok;
         });
         root.Subcommands.Add(command);
+    }
+
+    /// <summary>Report options with the suites' task lists and column order from the task catalog's suites.</summary>
+    public static ReportOptions Options(string title, string? suite, IReadOnlyList<string>? methodOrder)
+    {
+        var suites = PeftBench.Tasks.Suites.All();
+        return new ReportOptions
+        {
+            Title = title,
+            Suite = suite,
+            SuiteTasks = suites,
+            TaskOrder = suites.Values.SelectMany(t => t).ToList(),
+            MethodOrder = methodOrder,
+        };
     }
 }

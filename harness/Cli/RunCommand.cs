@@ -68,9 +68,10 @@ public static class RunCommand
             return ExitCodes.Usage;
         }
         var results = new SuiteRunner(console).Run(plan, request.Force);
-        var paths = RunReport.Write(results, plan.OutputDirectory, new ReportOptions { Suite = plan.Suite, Title = $"{plan.Suite ?? "custom"} · profile {plan.Profile.Id}" });
+        var paths = RunReport.Write(results, plan.OutputDirectory, ReportCommand.Options(
+            $"{plan.Suite ?? "custom"} · profile {plan.Profile.Id}", plan.Suite, null));
         console.WriteLine();
-        console.WriteLine(RunReport.ConsoleSummary(results));
+        console.WriteLine(paths.ConsoleSummary);
         console.MarkupLine($"[bold]Results[/] in {Markup.Escape(plan.OutputDirectory)}:");
         foreach (var p in paths.All) console.MarkupLine($"  {Markup.Escape(p)}");
         var failed = results.Count(r => r.Status == CellStatus.Failed);

@@ -45,13 +45,14 @@ public sealed class CellRunner(IMemoryProbe memory)
         memory.Reset();
 
         var setup = Stopwatch.StartNew();
-        var splits = Encode(cell);
         seeds.SeedGlobal("backbone");
         using var model = new SequenceClassifier(cell.Model.CreateBackbone(device), cell.Task.Head.Outputs, cell.Model.Config.HiddenDropoutProb, device);
         seeds.SeedGlobal("head");
         ReinitialiseHead(model);
         var attachment = cell.Method.Apply(model, cell.Config, new MethodContext(device, seeds.Generator("adapter-init")));
         model.SetHeadTrainable(true);
+        // Soft prompts take positions from the text: truncate inputs so prompt + text fit the position table.
+        var splits = Encode(cell, cell.Model.Config.MaxSequenceLength - (int)(model.Sites.InputEmbeddings?.AddedPositions ?? 0));
         var counts = model.CountParameters();
         var predicted = cell.Method.CountTrainable(cell.Model.Sites, cell.Config);
         if (predicted != counts.MethodTrainable)
@@ -101,13 +102,14 @@ public sealed class CellRunner(IMemoryProbe memory)
         }
     }
 
-    private IReadOnlyDictionary<string, EncodedSplit> Encode(PlannedCell cell)
+    private IReadOnlyDictionary<string, EncodedSplit> Encode(PlannedCell cell, int modelRoom)
     {
-        var key = $"{cell.Task.Id}|{cell.Data.DataDirectory}|{cell.Model.Id}|{cell.Model.Sha256}|{cell.Profile.Recipe.MaxSequenceLength}";
+        var maxLength = Math.Min(cell.Profile.Recipe.MaxSequenceLength, modelRoom);
+        if (maxLength < 4) throw new InvalidOperationException($"only {modelRoom} positions are left for the text; shorten the prompt.");
+        var key = $"{cell.Task.Id}|{cell.Data.DataDirectory}|{cell.Model.Id}|{cell.Model.Sha256}|{maxLength}";
         if (encoded.TryGetValue(key, out var cached)) return cached;
         var dataKey = $"{cell.Task.Id}|{cell.Data.DataDirectory}";
         if (!taskData.TryGetValue(dataKey, out var data)) taskData[dataKey] = data = cell.Task.Data.Load(cell.Data);
-        var maxLength = Math.Min(cell.Profile.Recipe.MaxSequenceLength, cell.Model.Config.MaxSequenceLength);
         var result = new Dictionary<string, EncodedSplit> { ["train"] = new EncodedSplit(data.Train, cell.Model, maxLength) };
         foreach (var (name, examples) in data.Evaluation) result[name] = new EncodedSplit(examples, cell.Model, maxLength);
         encoded[key] = result;
