@@ -28,6 +28,7 @@ public static class QqpBuilder
         var questionIds = new Dictionary<string, int>(StringComparer.Ordinal);
         int QuestionId(string q) => questionIds.TryGetValue(q, out var id) ? id : questionIds[q] = questionIds.Count + 1;
         int next = 0, pairId = 0;
+        var askedWords = new HashSet<string>(StringComparer.Ordinal); // one pair per head word, so no question recurs across splits
         List<string[]> Make(int count)
         {
             var result = new List<string[]>();
@@ -35,6 +36,7 @@ public static class QqpBuilder
             {
                 var (synset, lemmas) = synsets[next++];
                 var x = lemmas.Where(l => !l.Contains('_')).OrderByDescending(wn.Count).ThenBy(l => l, StringComparer.Ordinal).First();
+                if (!askedWords.Add(x)) continue;
                 var sense = new WordSense(0, x, synset.Pos, synset, false);
                 int family = rng.Next(Families.Length);
                 var phrasings = Families[family];
