@@ -47,9 +47,9 @@ public sealed class Lexicon(WordNet wordNet)
         if (MaybeInflectedVerb(lower)) return null; // "means", "killing": WordNet has no morphology here, so skip rather than misread
         var pos = WordNet.LikeliestPos(lower);
         if (pos is char p)
-            return new WordSense(i, lower, p, WordNet.Senses(lower, p)[0], false);
+            return WordNet.Senses(lower, p)[0] is { Proper: false } sense ? new WordSense(i, lower, p, sense, false) : null;
         var singular = Singular(lower);
-        if (singular is not null && WordNet.IsLemma(singular, 'n') && !IsFunctionWord(singular))
+        if (singular is not null && WordNet.IsLemma(singular, 'n') && !IsFunctionWord(singular) && !WordNet.Senses(singular, 'n')[0].Proper)
             return new WordSense(i, singular, 'n', WordNet.Senses(singular, 'n')[0], true);
         return null;
     }
@@ -68,16 +68,16 @@ public sealed class Lexicon(WordNet wordNet)
     public string? Synonym(WordSense w) => Best(w.Sense.Words, w);
 
     public string? Hypernym(WordSense w) =>
-        w.Pos == 'n' ? Best(WordNet.Related(w.Sense, "@", "@i").SelectMany(h => h.Words), w) : null;
+        w.Pos == 'n' ? Best(WordNet.Related(w.Sense, "@", "@i").Where(h => !h.Proper).SelectMany(h => h.Words), w) : null;
 
     public string? Hyponym(WordSense w) =>
-        w.Pos == 'n' ? Best(WordNet.Related(w.Sense, "~", "~i").SelectMany(h => h.Words), w) : null;
+        w.Pos == 'n' ? Best(WordNet.Related(w.Sense, "~", "~i").Where(h => !h.Proper).SelectMany(h => h.Words), w) : null;
 
     /// <summary>A co-hyponym (dog → cat): related but not the same meaning — a hard negative.</summary>
     public string? Sibling(WordSense w, Random rng)
     {
         var options = WordNet.Related(w.Sense, "@").SelectMany(h => WordNet.Related(h, "~"))
-            .Where(s => s.Key != w.Sense.Key).SelectMany(s => s.Words)
+            .Where(s => s.Key != w.Sense.Key && !s.Proper).SelectMany(s => s.Words)
             .Where(x => Usable(x, w)).Distinct().OrderByDescending(WordNet.Count).ThenBy(x => x, StringComparer.Ordinal).Take(5).ToList();
         return options.Count == 0 ? null : Inflect(options[rng.Next(options.Count)], w);
     }

@@ -6,7 +6,7 @@ namespace PeftBench.Tasks.Builders;
 /// QNLI from WordNet glosses: the question asks what a word means ("What is a X?", "What does it mean to X?"),
 /// the sentence is a real WordNet definition. Entailment (50 %): the definition of X's own sense. Not
 /// entailment: the definition of its hypernym (40 %, hard: topically close), of a co-hyponym (30 %, hard) or of
-/// a random synset of the same part of speech. Definitions that contain the word itself are skipped, so the
+/// a random synset of the same part of speech. Definitions that contain the word or its stem are skipped, so the
 /// answer cannot be found by string matching. Train and dev question synsets are disjoint.
 /// </summary>
 public static class QnliBuilder
@@ -17,7 +17,7 @@ public static class QnliBuilder
         bool Usable(Synset s) { var n = WordNet.WordPattern().Matches(s.Definition).Count; return n >= 4 && n <= 30 && s.Definition.All(c => c is >= ' ' and <= '~'); }
         var all = wn.Synsets.Values.Where(s => s.Pos is 'n' or 'v' or 'a' && Usable(s)).OrderBy(s => s.Key, StringComparer.Ordinal).ToList();
         var byPos = all.GroupBy(s => s.Pos).ToDictionary(g => g.Key, g => g.ToList());
-        var questions = all.Where(s => s.Words[0].All(c => char.IsAsciiLetterLower(c) || c == '_') && wn.Count(s.Words[0].Split('_')[0]) > 2).Shuffled(rng);
+        var questions = all.Where(s => !s.Proper && s.Words[0].All(c => char.IsAsciiLetterLower(c) || c == '_') && wn.Count(s.Words[0].Split('_')[0]) > 2).Shuffled(rng);
         int next = 0, index = 0;
         var askedWords = new HashSet<string>(StringComparer.Ordinal); // one question per word, so no question text recurs across splits
         List<string[]> Make(int count)
@@ -40,7 +40,9 @@ public static class QnliBuilder
                         : byPos[synset.Pos].Pick(rng);
                     if (answer.Key == synset.Key || answer.Words.Contains(synset.Words[0])) continue;
                 }
-                if (answer.Definition.Contains(word, StringComparison.OrdinalIgnoreCase)) continue;
+                // the word's stem ("meteor" for "meteoric") in the definition would give the answer away by string matching
+                var stem = word.Length > 6 ? word[..(word.Length - 3)] : word;
+                if (answer.Definition.Contains(stem, StringComparison.OrdinalIgnoreCase)) continue;
                 var sentence = Sentence.Capitalize(answer.Definition) + ".";
                 result.Add([(index++).ToString(CultureInfo.InvariantCulture), Question(synset.Pos, word, rng), sentence, entailment ? "entailment" : "not_entailment"]);
             }

@@ -21,7 +21,7 @@ public static class QqpBuilder
     public static IEnumerable<GlueFile> Build(WordNet wn, WordEdits edits, int seed, int trainRows = 3000, int devRows = 600)
     {
         var rng = Seeded.For(seed, "qqp");
-        var synsets = wn.Synsets.Values.Where(s => s.Pos != 'r')
+        var synsets = wn.Synsets.Values.Where(s => s.Pos != 'r' && !s.Proper)
             .Select(s => (Synset: s, Lemmas: s.Words.Where(w => w.All(c => char.IsAsciiLetterLower(c) || c == '_') && w.Length >= 3 && wn.Count(w.Split('_')[0]) > 0).ToList()))
             .Where(x => x.Lemmas.Count >= 2 && x.Lemmas.Count(l => !l.Contains('_')) >= 1)
             .OrderBy(x => x.Synset.Key, StringComparer.Ordinal).Shuffled(rng);

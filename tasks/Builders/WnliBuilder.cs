@@ -37,7 +37,7 @@ public static class WnliBuilder
         // Common nouns whose most frequent sense is of the template's kind; 80/20 split so dev nouns are unseen.
         var nouns = new[] { 5, 6, 18 }.ToDictionary(f => f, f =>
         {
-            var list = wn.WordCounts.Keys.Where(w => w.Length >= 3 && w.All(char.IsAsciiLetterLower) && wn.LikeliestPos(w) == 'n' && wn.Senses(w, 'n')[0].LexFile == f)
+            var list = wn.WordCounts.Keys.Where(w => w.Length >= 3 && w.All(char.IsAsciiLetterLower) && wn.LikeliestPos(w) == 'n' && wn.Senses(w, 'n')[0] is { Proper: false } s && s.LexFile == f)
                 .OrderByDescending(wn.Count).ThenBy(w => w, StringComparer.Ordinal).Take(60).Shuffled(rng);
             return (Train: list.Take(48).ToList(), Dev: list.Skip(48).ToList());
         });
@@ -51,7 +51,7 @@ public static class WnliBuilder
                 var pool = dev ? nouns[t.LexFile].Dev : nouns[t.LexFile].Train;
                 var a = pool.Pick(rng);
                 var b = pool.Pick(rng);
-                if (a == b) continue;
+                if (a == b || wn.Senses(a, 'n')[0].Words.Contains(b)) continue; // synonyms would make both readings true
                 int which = rng.Next(2);
                 var sentence = string.Format(CultureInfo.InvariantCulture, t.Sentence, a, b, t.Specials[which]);
                 foreach (var (candidate, correct) in new[] { (a, which == 0), (b, which == 1) }.Shuffled(rng))

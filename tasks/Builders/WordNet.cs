@@ -3,9 +3,13 @@ using System.Text.RegularExpressions;
 
 namespace PeftBench.Tasks.Builders;
 
-/// <summary>One WordNet synset as read from a data.* file: its lemmas, typed pointers, definition and examples.</summary>
+/// <summary>
+/// One WordNet synset as read from a data.* file: its lemmas (lowercased), typed pointers, definition and
+/// examples. <see cref="Proper"/> marks names (lemmas written with a capital: Olivier, Staten_Island), which the
+/// builders never substitute or ask about.
+/// </summary>
 public sealed record Synset(string Key, char Pos, int LexFile, IReadOnlyList<string> Words, IReadOnlyList<Pointer> Pointers,
-    string Definition, IReadOnlyList<string> Examples);
+    string Definition, IReadOnlyList<string> Examples, bool Proper);
 
 /// <summary>A WordNet pointer; Source/Target are 1-based word numbers for lexical pointers (antonyms), 0 for semantic ones.</summary>
 public sealed record Pointer(string Symbol, string TargetKey, int Source, int Target);
@@ -96,6 +100,7 @@ public sealed partial class WordNet
         i++; // ss_type; satellites ('s') live in the adjective file and are keyed as 'a'
         int wordCount = int.Parse(head[i++], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
         var words = new List<string>();
+        bool proper = char.IsUpper(head[i][0]);
         for (int w = 0; w < wordCount; w++, i += 2)
         {
             var word = head[i].ToLowerInvariant();
@@ -114,7 +119,7 @@ public sealed partial class WordNet
         var examples = QuotedPattern().Matches(gloss).Select(m => m.Groups[1].Value.Trim()).Where(e => e.Length > 0).ToList();
         var firstQuote = gloss.IndexOf('"');
         var definition = (firstQuote >= 0 ? gloss[..firstQuote] : gloss).Trim().TrimEnd(';').Trim();
-        return new Synset(filePos + offset, filePos, lexFile, words, pointers, definition, examples);
+        return new Synset(filePos + offset, filePos, lexFile, words, pointers, definition, examples, proper);
     }
 
     private void ParseIndex(string line, char pos)
