@@ -1,4 +1,5 @@
 using System.Collections.Frozen;
+using System.Collections.Immutable;
 
 namespace PeftBench.Tasks.Builders;
 
@@ -15,7 +16,7 @@ public sealed record Hypothesis(string Text, string Operation);
 /// </summary>
 public sealed class NliEdits(WordEdits edits)
 {
-    public static readonly IReadOnlyList<string> Labels = ["entailment", "neutral", "contradiction"];
+    public static readonly ImmutableArray<string> Labels = ["entailment", "neutral", "contradiction"];
 
     private static readonly FrozenDictionary<string, string> Negations = new Dictionary<string, string>
     {
@@ -27,8 +28,8 @@ public sealed class NliEdits(WordEdits edits)
     private static readonly FrozenSet<string> Determiners = new[] { "the", "a", "an", "his", "her", "their", "my", "your", "our", "its", "this", "that" }.ToFrozenSet(StringComparer.Ordinal);
 
     // Details a premise cannot verify; chosen by initial sound so that "a"/"an" stays right.
-    private static readonly string[] ConsonantDetails = ["young", "small", "large", "new", "famous", "local", "red", "quiet", "tall", "strange", "busy", "popular"];
-    private static readonly string[] VowelDetails = ["old", "elderly", "ancient", "unusual", "angry", "expensive", "enormous", "important", "ordinary", "empty"];
+    private static readonly ImmutableArray<string> ConsonantDetails = ["young", "small", "large", "new", "famous", "local", "red", "quiet", "tall", "strange", "busy", "popular"];
+    private static readonly ImmutableArray<string> VowelDetails = ["old", "elderly", "ancient", "unusual", "angry", "expensive", "enormous", "important", "ordinary", "empty"];
 
     /// <summary>One hypothesis per label that the premise allows (null where no edit applies).</summary>
     public Hypothesis? Make(SourceSentence premise, string label, Random rng)

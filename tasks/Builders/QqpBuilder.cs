@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 
 namespace PeftBench.Tasks.Builders;
@@ -11,7 +12,7 @@ namespace PeftBench.Tasks.Builders;
 /// </summary>
 public static class QqpBuilder
 {
-    private static readonly string[][] Families =
+    private static readonly ImmutableArray<ImmutableArray<string>> Families =
     [
         ["What does {0} mean?", "What is the meaning of {0}?", "What is the definition of {0}?", "How do you define {0}?", "What is meant by {0}?", "Can someone explain what {0} means?"],
         ["What is the opposite of {0}?", "What is an antonym of {0}?", "What word means the opposite of {0}?"],

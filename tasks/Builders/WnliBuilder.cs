@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Globalization;
 
 namespace PeftBench.Tasks.Builders;
@@ -15,7 +16,7 @@ public static class WnliBuilder
     private sealed record Template(int LexFile, string Sentence, string Clause, string[] Specials);
 
     // {0}, {1}: the candidates; {2}: the special word. Specials[0] makes {0} the referent, Specials[1] makes it {1}.
-    private static readonly Template[] Templates =
+    private static readonly ImmutableArray<Template> Templates =
     [
         new(6, "The {0} did not fit into the {1} because it was too {2}.", "The {0} was too {2}.", ["big", "small"]),
         new(6, "The {0} broke the {1} because it was so {2}.", "The {0} was so {2}.", ["hard", "fragile"]),
