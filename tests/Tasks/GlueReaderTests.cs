@@ -119,6 +119,16 @@ public class GlueReaderTests
     }
 
     [Test]
+    public void Check_lists_the_folders_it_found_when_the_task_folder_is_missing()
+    {
+        // pointing --data-dir at one task folder instead of the GLUE root is the usual slip
+        var problems = TaskCatalog.Create().Get("glue/cola").Data.Check(new DataOptions(Path.Combine(Fixtures("glue"), "SST-2"))).ToList();
+        Assert.That(problems.Single(), Does.Contain(Path.Combine(Fixtures("glue"), "SST-2", "CoLA")));
+        var atRoot = TaskCatalog.Create().Get("glue/cola").Data.Check(new DataOptions(Fixtures("glue-malformed"))).Single();
+        Assert.That(atRoot, Does.Contain("Folders found in").And.Contain("QNLI, RTE"));
+    }
+
+    [Test]
     public void Check_reports_a_missing_file_with_its_path()
     {
         var dir = Path.Combine(Path.GetTempPath(), $"peftbench-glue-{TestContext.CurrentContext.Test.ID}");
