@@ -26,7 +26,11 @@ public sealed class GlueDataSource(GlueFormat format) : ITaskDataSource
             : $"--data-dir must be the folder holding the official GLUE task folders ({Format.Folder}, SST-2, …), as unpacked from the GLUE download.";
         if (!Directory.Exists(folder))
         {
-            yield return $"data folder '{folder}' does not exist. {hint}";
+            // Listing what is there catches the usual slip: a folder one level too high or low, or renamed task folders.
+            var parent = Path.GetDirectoryName(folder)!;
+            var found = Directory.Exists(parent) ? Directory.GetDirectories(parent).Select(Path.GetFileName).Order(StringComparer.Ordinal).Take(12).ToList() : [];
+            var seen = found.Count > 0 ? $" Folders found in '{parent}': {string.Join(", ", found)}." : "";
+            yield return $"data folder '{folder}' does not exist.{seen} {hint}";
             yield break;
         }
         foreach (var (split, file) in Format.Files)
