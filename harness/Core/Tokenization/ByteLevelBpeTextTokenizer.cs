@@ -29,6 +29,8 @@ public sealed class ByteLevelBpeTextTokenizer : ITextTokenizer
         PadId = Id("<pad>");
         MaskId = vocab.TryGetValue("<mask>", out var m) ? m : Id("<unk>");
         VocabSize = vocab.Values.Max() + 1;
+        // The library's byte-level BPE takes GPT-2's end-of-text token as its unknown token; RoBERTa's vocabulary keeps it.
+        Id("<|endoftext|>");
         using var vocabStream = File.OpenRead(vocabJsonPath);
         using var mergesStream = File.OpenRead(mergesPath);
         tokenizer = CodeGenTokenizer.Create(vocabStream, mergesStream, addPrefixSpace: false, addBeginOfSentence: false, addEndOfSentence: false);
