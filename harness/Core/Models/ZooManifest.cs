@@ -1,0 +1,90 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace PeftBench.Core.Models;
+
+/// <summary>
+/// What a shipped zoo model is and how it was made (<c>zoo/&lt;id&gt;/manifest.json</c>): checksums of its
+/// files, its architecture, the corpus and recipe that produced it, the recorded first losses a test replays,
+/// and its held-out masked-token quality against a unigram baseline.
+/// </summary>
+public sealed record ZooManifest
+{
+    [JsonPropertyName("id")] public string Id { get; init; } = "";
+    [JsonPropertyName("description")] public string Description { get; init; } = "";
+    /// <summary>File name → lowercase hex sha256.</summary>
+    [JsonPropertyName("sha256")] public SortedDictionary<string, string> Sha256 { get; init; } = new(StringComparer.Ordinal);
+    [JsonPropertyName("config")] public EncoderConfig Config { get; init; } = new();
+    [JsonPropertyName("parameter_count")] public long ParameterCount { get; init; }
+    [JsonPropertyName("model_bytes")] public long ModelBytes { get; init; }
+    [JsonPropertyName("corpus")] public CorpusDescription Corpus { get; init; } = new();
+    [JsonPropertyName("recipe")] public MlmRecipe Recipe { get; init; } = new();
+    [JsonPropertyName("command")] public string Command { get; init; } = "";
+    [JsonPropertyName("first_losses")] public float[] FirstLosses { get; init; } = [];
+    /// <summary>Step → mean training loss over the 100 steps ending there (single-batch losses are too noisy to read).</summary>
+    [JsonPropertyName("mean_loss_every_100_steps")] public SortedDictionary<int, float> LossCurve { get; init; } = new();
+    [JsonPropertyName("held_out")] public HeldOutEvaluation HeldOut { get; init; } = new();
+    [JsonPropertyName("timing")] public PretrainTiming Timing { get; init; } = new();
+
+    public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+
+    public static ZooManifest Read(string path) =>
+        JsonSerializer.Deserialize<ZooManifest>(File.ReadAllText(path), JsonOptions)
+        ?? throw new InvalidDataException($"{path}: empty manifest.");
+
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    public static string Sha256Of(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+}
+
+public sealed record CorpusDescription
+{
+    [JsonPropertyName("file")] public string File { get; init; } = "corpus.txt.gz";
+    [JsonPropertyName("description")] public string Description { get; init; } = "";
+    /// <summary>npm package specs (name@version) the text was extracted from.</summary>
+    [JsonPropertyName("sources")] public string[] Sources { get; init; } = [];
+    [JsonPropertyName("lines")] public int Lines { get; init; }
+    [JsonPropertyName("held_out_lines")] public int HeldOutLines { get; init; }
+    [JsonPropertyName("train_tokens")] public long TrainTokens { get; init; }
+    [JsonPropertyName("characters")] public long Characters { get; init; }
+}
+
+/// <summary>The masked-LM recipe; everything a replay of the first steps needs besides the corpus and vocabulary.</summary>
+public sealed record MlmRecipe
+{
+    [JsonPropertyName("steps")] public int Steps { get; init; } = 1500;
+    [JsonPropertyName("batch_size")] public int BatchSize { get; init; } = 32;
+    [JsonPropertyName("sequence_length")] public int SequenceLength { get; init; } = 64;
+    [JsonPropertyName("peak_learning_rate")] public double PeakLearningRate { get; init; } = 1e-3;
+    [JsonPropertyName("warmup_steps")] public int WarmupSteps { get; init; } = 100;
+    [JsonPropertyName("schedule")] public string Schedule { get; init; } = "linear warm-up to the peak, then linear decay to 0 at the last step";
+    [JsonPropertyName("optimizer")] public string Optimizer { get; init; } = "AdamW(beta1 0.9, beta2 0.999, eps 1e-8)";
+    [JsonPropertyName("weight_decay")] public double WeightDecay { get; init; } = 0.01;
+    [JsonPropertyName("gradient_clip_norm")] public double GradientClipNorm { get; init; } = 1.0;
+    [JsonPropertyName("mask_rate")] public double MaskRate { get; init; } = 0.15;
+    [JsonPropertyName("mask_split")] public string MaskSplit { get; init; } = "80% [MASK], 10% random token, 10% unchanged";
+    [JsonPropertyName("held_out_fraction")] public double HeldOutFraction { get; init; } = 0.02;
+    [JsonPropertyName("seed")] public long Seed { get; init; } = 20261124;
+    [JsonPropertyName("threads")] public int Threads { get; init; } = 1;
+}
+
+public sealed record HeldOutEvaluation
+{
+    [JsonPropertyName("masked_tokens")] public long MaskedTokens { get; init; }
+    [JsonPropertyName("mlm_loss")] public double MlmLoss { get; init; }
+    [JsonPropertyName("accuracy")] public double Accuracy { get; init; }
+    [JsonPropertyName("unigram_loss")] public double UnigramLoss { get; init; }
+    [JsonPropertyName("unigram_accuracy")] public double UnigramAccuracy { get; init; }
+}
+
+public sealed record PretrainTiming
+{
+    [JsonPropertyName("median_ms_per_step")] public double MedianMsPerStep { get; init; }
+    [JsonPropertyName("train_seconds")] public double TrainSeconds { get; init; }
+    [JsonPropertyName("note")] public string Note { get; init; } = "";
+}
