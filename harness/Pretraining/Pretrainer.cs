@@ -53,15 +53,11 @@ public static class Pretrainer
         var trainer = new MlmTrainer(recipe, config, tokenizer);
         var curve = new SortedDictionary<int, float>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var window = new List<float>();
         var losses = trainer.Train(train, options.MeasureOnlySteps, (step, loss) =>
         {
-            window.Add(loss);
-            if (step < 20) log.WriteLine(FormattableString.Invariant($"step {step + 1}/{recipe.Steps} loss {loss:F4} lr {trainer.LearningRate(step):E2} {trainer.StepMilliseconds[^1]:F0} ms"));
-            if ((step + 1) % 100 != 0) return;
-            curve[step + 1] = window.Average();
-            window.Clear();
-            log.WriteLine(FormattableString.Invariant($"step {step + 1}/{recipe.Steps} mean loss {curve[step + 1]:F4} lr {trainer.LearningRate(step):E2} {trainer.StepMilliseconds[^1]:F0} ms"));
+            if (step < 20 || (step + 1) % 100 == 0)
+                log.WriteLine(FormattableString.Invariant($"step {step + 1}/{recipe.Steps} loss {loss:F4} lr {trainer.LearningRate(step):E2} {trainer.StepMilliseconds[^1]:F0} ms"));
+            if ((step + 1) % 100 == 0) curve[step + 1] = loss;
         });
         var trainSeconds = clock.Elapsed.TotalSeconds;
         var median = Median(trainer.StepMilliseconds.Skip(3));

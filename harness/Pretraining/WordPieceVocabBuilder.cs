@@ -9,7 +9,7 @@ namespace PeftBench.Harness.Pretraining;
 /// </summary>
 public static class WordPieceVocabBuilder
 {
-    public static readonly string[] SpecialTokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
+    public static readonly IReadOnlyList<string> SpecialTokens = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"];
 
     public static List<string> Build(IEnumerable<string> lines, int targetSize, double wordShare = 0.75)
     {

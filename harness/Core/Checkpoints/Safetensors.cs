@@ -22,7 +22,7 @@ public sealed record SafetensorsEntry(string Name, string DType, long[] Shape, l
 /// </summary>
 public static class Safetensors
 {
-    private static readonly Dictionary<string, int> ElementSizes = new(StringComparer.Ordinal)
+    private static readonly IReadOnlyDictionary<string, int> ElementSizes = new Dictionary<string, int>(StringComparer.Ordinal)
     {
         ["F32"] = 4, ["F16"] = 2, ["BF16"] = 2, ["F64"] = 8, ["I64"] = 8, ["I32"] = 4,
     };

@@ -19,7 +19,7 @@ public sealed record LoadedEncoder(BertEncoder Encoder, EncoderConfig Config, IR
 public static class HfEncoderLoader
 {
     /// <summary>Checkpoint keys (after prefix stripping) that are not part of the backbone and are skipped.</summary>
-    public static readonly string[] IgnoredPrefixes = ["pooler.", "cls.", "lm_head.", "classifier.", "qa_outputs."];
+    public static readonly IReadOnlyList<string> IgnoredPrefixes = ["pooler.", "cls.", "lm_head.", "classifier.", "qa_outputs."];
 
     public static LoadedEncoder Load(string folder, Device? device = null)
     {

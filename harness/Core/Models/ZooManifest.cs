@@ -22,8 +22,8 @@ public sealed record ZooManifest
     [JsonPropertyName("recipe")] public MlmRecipe Recipe { get; init; } = new();
     [JsonPropertyName("command")] public string Command { get; init; } = "";
     [JsonPropertyName("first_losses")] public float[] FirstLosses { get; init; } = [];
-    /// <summary>Step → mean training loss over the 100 steps ending there (single-batch losses are too noisy to read).</summary>
-    [JsonPropertyName("mean_loss_every_100_steps")] public SortedDictionary<int, float> LossCurve { get; init; } = new();
+    /// <summary>Step → training loss of that step's batch (one batch of ~300 masked tokens: read trends, not single points).</summary>
+    [JsonPropertyName("loss_every_100_steps")] public SortedDictionary<int, float> LossCurve { get; init; } = new();
     [JsonPropertyName("held_out")] public HeldOutEvaluation HeldOut { get; init; } = new();
     [JsonPropertyName("timing")] public PretrainTiming Timing { get; init; } = new();
 
