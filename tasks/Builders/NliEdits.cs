@@ -7,12 +7,17 @@ namespace PeftBench.Tasks.Builders;
 public sealed record Hypothesis(string Text, string Operation);
 
 /// <summary>
-/// The premise → hypothesis edits shared by MNLI and RTE, each a single WordNet-grounded change:
-///   entailment     hypernym generalisation of a noun (dog → animal), synonym substitution, dropped adjective
-///   neutral        hyponym specialisation of a noun (animal → dog), an added unverifiable adjective
-///   contradiction  antonym substitution, negation of an auxiliary (was → wasn't: same word count)
+/// The premise → hypothesis edits shared by MNLI and RTE, each a WordNet-grounded change:
+///   entailment     hypernym generalisation of a noun (dog → animal), synonym substitution, dropped adjective,
+///                  negated antonym (is small → isn't large)
+///   neutral        hyponym specialisation of a noun (animal → dog), an added unverifiable adjective,
+///                  negated hyponym (bought a dog → didn't buy… a poodle: unknown)
+///   contradiction  antonym substitution, negation of an auxiliary (was → wasn't), negated hypernym
+///                  (was a dog → wasn't an animal)
 /// Negation uses contractions so that contradictions are not one word longer than entailments; adding and
-/// dropping an adjective (±1 word) are kept rare (20 %) for the same reason.
+/// dropping an adjective (±1 word) are kept rare for the same reason. The negated compounds put "n't" into
+/// all three labels, so that negation alone does not give contradiction away (the best-known hypothesis-only
+/// cue of real MNLI, which we would otherwise exaggerate).
 /// </summary>
 public sealed class NliEdits(WordEdits edits)
 {
@@ -25,11 +30,14 @@ public sealed class NliEdits(WordEdits edits)
         ["has"] = "hasn't", ["have"] = "haven't", ["had"] = "hadn't", ["must"] = "mustn't",
     }.ToFrozenDictionary(StringComparer.Ordinal);
 
+    private static readonly FrozenSet<string> Governors = new[] { "shall", "will", "would", "can", "could", "should", "must", "may", "might", "to", "not", "never" }.ToFrozenSet(StringComparer.Ordinal);
+
     private static readonly FrozenSet<string> Determiners = new[] { "the", "a", "an", "his", "her", "their", "my", "your", "our", "its", "this", "that" }.ToFrozenSet(StringComparer.Ordinal);
 
-    // Details a premise cannot verify; chosen by initial sound so that "a"/"an" stays right.
-    private static readonly ImmutableArray<string> ConsonantDetails = ["young", "small", "large", "new", "famous", "local", "red", "quiet", "tall", "strange", "busy", "popular"];
-    private static readonly ImmutableArray<string> VowelDetails = ["old", "elderly", "ancient", "unusual", "angry", "expensive", "enormous", "important", "ordinary", "empty"];
+    // Details a premise cannot verify: the 400 commonest WordNet adjectives, split by initial letter so that
+    // "a"/"an" stays right. A large pool keeps any single added adjective from marking hypotheses as neutral.
+    private readonly IReadOnlyList<string> consonantDetails = edits.Lexicon.CommonWords('a', 400).Where(a => !"aeiou".Contains(a[0])).ToList();
+    private readonly IReadOnlyList<string> vowelDetails = edits.Lexicon.CommonWords('a', 400).Where(a => "aeiou".Contains(a[0])).ToList();
 
     /// <summary>One hypothesis per label that the premise allows (null where no edit applies).</summary>
     public Hypothesis? Make(SourceSentence premise, string label, Random rng)
@@ -42,28 +50,43 @@ public sealed class NliEdits(WordEdits edits)
             var list = found.OfType<WordEdit>().ToList();
             if (list.Count > 0) options.Add((weight, () => { var e = list.Pick(rng); return new Hypothesis(s.Replace(e.Index, e.With), op); }));
         }
+        // an auxiliary already negated, or governed by a modal ("shall have"), is not negated again
+        var auxiliaries = Enumerable.Range(0, s.Count).Where(i => Negations.ContainsKey(s.Lower(i)) && (i + 1 >= s.Count || s.Lower(i + 1) is not ("not" or "never"))
+            && (i == 0 || !Governors.Contains(s.Lower(i - 1)))).ToList();
+        void AddNegated(double weight, string op, IEnumerable<WordEdit?> found)
+        {
+            var pairs = found.OfType<WordEdit>().SelectMany(e => auxiliaries.Where(a => a != e.Index).Select(a => (Edit: e, Aux: a))).ToList();
+            if (pairs.Count > 0) options.Add((weight, () =>
+            {
+                var (e, a) = pairs.Pick(rng);
+                return new Hypothesis(s.ReplaceMany([(e.Index, e.With), (a, Negations[s.Lower(a)])]), op);
+            }));
+        }
         switch (label)
         {
             case "entailment":
-                Add(0.45, "hypernym", content.Select(edits.Hypernym));
-                Add(0.35, "synonym", content.Select(edits.Synonym));
+                Add(0.35, "hypernym", content.Select(edits.Hypernym));
+                Add(0.3, "synonym", content.Select(edits.Synonym));
+                AddNegated(0.6, "negated-antonym", content.Select(edits.Antonym));
                 var adjectives = Modifiers(s, content).ToList();
-                if (adjectives.Count > 0) options.Add((0.2, () => new Hypothesis(s.Delete(adjectives.Pick(rng)), "drop-adjective")));
+                if (adjectives.Count > 0) options.Add((0.15, () => new Hypothesis(s.Delete(adjectives.Pick(rng)), "drop-adjective")));
                 break;
             case "neutral":
-                Add(0.8, "hyponym", content.Select(edits.Hyponym));
+                Add(0.6, "hyponym", content.Select(edits.Hyponym));
+                AddNegated(0.6, "negated-hyponym", content.Select(edits.Hyponym));
                 var slots = Enumerable.Range(1, Math.Max(0, s.Count - 1)).Where(i => Determiners.Contains(s.Lower(i - 1)) && content.Any(c => c.Index == i && c.Pos == 'n')).ToList();
                 if (slots.Count > 0) options.Add((0.2, () =>
                 {
                     int i = slots.Pick(rng);
                     bool vowel = s.Lower(i - 1) == "an" || (s.Lower(i - 1) != "a" && rng.Next(2) == 0);
-                    return new Hypothesis(s.InsertBefore(i, (vowel ? VowelDetails : ConsonantDetails).Pick(rng)), "add-detail");
+                    return new Hypothesis(s.InsertBefore(i, (vowel ? vowelDetails : consonantDetails).Pick(rng)), "add-detail");
                 }));
                 break;
             default:
-                Add(0.5, "antonym", content.Select(edits.Antonym));
-                var auxiliaries = Enumerable.Range(0, s.Count).Where(i => Negations.ContainsKey(s.Lower(i)) && (i + 1 >= s.Count || s.Lower(i + 1) is not ("not" or "never"))).ToList();
-                if (auxiliaries.Count > 0) options.Add((0.5, () => { int i = auxiliaries.Pick(rng); return new Hypothesis(s.Replace(i, Negations[s.Lower(i)]), "negation"); }));
+                // negation weights kept low so that "n't" is about as frequent here as in entailment and neutral
+                Add(0.6, "antonym", content.Select(edits.Antonym));
+                AddNegated(0.2, "negated-hypernym", content.Select(edits.Hypernym));
+                if (auxiliaries.Count > 0) options.Add((0.2, () => { int i = auxiliaries.Pick(rng); return new Hypothesis(s.Replace(i, Negations[s.Lower(i)]), "negation"); }));
                 break;
         }
         if (options.Count == 0) return null;

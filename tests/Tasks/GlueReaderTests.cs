@@ -37,6 +37,8 @@ public class GlueReaderTests
         Assert.That(data.Train[2].TextA, Is.EqualTo("the cast is \"wonderful\" and the music soars "));
         Assert.That(data.Train[2].TextB, Is.Null);
         Assert.That(data.Train.Select(e => e.Label), Is.EqualTo(new[] { 0f, 0f, 1f }));
+        // an unbalanced quote must not swallow the next line, as a CSV reader with quote handling would
+        Assert.That(data.Evaluation["dev"].Select(e => e.TextA), Is.EqualTo(new[] { "a warm , funny and \"clever little film . ", "i wanted my two hours back " }));
     }
 
     [Test]
