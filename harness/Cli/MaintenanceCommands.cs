@@ -21,7 +21,7 @@ public static class MaintenanceCommands
                 Console.Error.WriteLine($"source folder '{from}' does not exist: run tasks/data/sources/fetch.sh first.");
                 return ExitCodes.Usage;
             }
-            PeftBench.Tasks.Builders.EmbeddedGlueBuilder.Build(from, parse.GetValue(dataOut)!, Console.Out);
+            PeftBench.Tasks.Builders.GlueDataBuilder.Build(from, parse.GetValue(dataOut)!, Console.Out);
             return ExitCodes.Ok;
         });
         root.Subcommands.Add(buildData);

@@ -15,7 +15,7 @@ public static class CellKey
 
     public static string Compute(JsonObject identity)
     {
-        var canonical = Canonicalize(identity).ToJsonString();
+        var canonical = Canonicalize(identity)!.ToJsonString();
         var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"peftbench-cell-v{SchemaVersion}\n{canonical}"));
         return Convert.ToHexString(hash, 0, 10).ToLowerInvariant();
     }
@@ -27,6 +27,6 @@ public static class CellKey
             .Select(kv => KeyValuePair.Create(kv.Key, Canonicalize(kv.Value)))),
         JsonArray a => new JsonArray(a.Select(Canonicalize).ToArray()),
         null => null,
-        _ => node.DeepClone(),
+        _ => node!.DeepClone(),
     };
 }

@@ -92,7 +92,7 @@ public static class Pretrainer
                 Characters = lines.Sum(l => (long)l.Length + 1),
             },
             Recipe = recipe,
-            Command = FormattableString.Invariant($"{ReproduceCommand} --sources .cache/sources --steps {recipe.Steps} --seed {recipe.Seed} --threads {recipe.Threads}"),
+            Command = FormattableString.Invariant($"{ReproduceCommand} --sources .cache/sources --steps {recipe.Steps} --batch-size {recipe.BatchSize} --lr {recipe.PeakLearningRate} --warmup {recipe.WarmupSteps} --seed {recipe.Seed} --threads {recipe.Threads}"),
             FirstLosses = losses.Take(20).ToArray(),
             LossCurve = curve,
             HeldOut = new HeldOutEvaluation { MaskedTokens = count, MlmLoss = evalLoss, Accuracy = evalAccuracy, UnigramLoss = uniLoss, UnigramAccuracy = uniAccuracy },

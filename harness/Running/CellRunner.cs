@@ -7,6 +7,7 @@ using PeftBench.Core.Tasks;
 using PeftBench.Harness.Planning;
 using PeftBench.Harness.Probes;
 using PeftBench.Reports;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace PeftBench.Harness.Running;

@@ -40,7 +40,15 @@ public sealed class SuiteRunner(IAnsiConsole console)
                 _ => $"[red]failed[/]: {Markup.Escape(result.Error ?? "")}{eta}",
             });
         }
-        return plan.Cells.Select(c => store.TryRead(c.Key)).OfType<CellResult>().ToList();
+        var results = plan.Cells.Select(c => store.TryRead(c.Key)).OfType<CellResult>().ToList();
+        // One majority-class reference per task (and data source), cheap, recomputed each time.
+        foreach (var cell in plan.Cells.DistinctBy(c => (c.Task.Id, c.Data.DataDirectory, c.Model.Id)))
+        {
+            var reference = MajorityBaseline.Compute(cell.Task, cell.Data, cell.Model.Id, plan.Profile, cell.Device, cell.Threads);
+            store.Write(reference);
+            results.Add(reference);
+        }
+        return results;
     }
 
     private static string Describe(CellResult r) =>

@@ -73,6 +73,8 @@ public static class Aggregator
             PeakMemoryBytes = SampleStats.OfPresent(ok.Select(c => (double?)c.Measurements?.PeakMemoryBytes)),
             TrainExamplesPerSecond = SampleStats.OfPresent(ok.Select(c => c.Measurements?.TrainExamplesPerSecond)),
             InferenceExamplesPerSecond = SampleStats.OfPresent(ok.Select(c => c.Measurements?.InferenceExamplesPerSecond)),
+            InferenceExamplesPerSecondMerged = SampleStats.OfPresent(ok.Select(c => c.Measurements?.InferenceExamplesPerSecondMerged)),
+            TrainMsPerStep = SampleStats.OfPresent(ok.Select(c => c.Measurements?.TrainMsPerStep)),
             TrainSeconds = SampleStats.OfPresent(ok.Select(c => c.Measurements?.TrainSeconds)),
         };
     }

@@ -24,7 +24,8 @@ public sealed record SampleStats(int N, double Mean, double? Std, double? Ci95Ha
     /// <summary>Stats of the values that are present; null when none is.</summary>
     public static SampleStats? OfPresent(IEnumerable<double?> values)
     {
-        var xs = values.Where(v => v.HasValue).Select(v => v!.Value).ToArray();
+        // Missing and non-finite measurements (e.g. no timed inference batch in a tiny smoke split) are left out.
+        var xs = values.Where(v => v.HasValue && double.IsFinite(v.Value)).Select(v => v!.Value).ToArray();
         return xs.Length == 0 ? null : Of(xs);
     }
 }

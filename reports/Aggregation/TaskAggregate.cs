@@ -27,6 +27,8 @@ public sealed record TaskAggregate
     public SampleStats? PeakMemoryBytes { get; init; }
     public SampleStats? TrainExamplesPerSecond { get; init; }
     public SampleStats? InferenceExamplesPerSecond { get; init; }
+    public SampleStats? InferenceExamplesPerSecondMerged { get; init; }
+    public SampleStats? TrainMsPerStep { get; init; }
     public SampleStats? TrainSeconds { get; init; }
 
     [JsonIgnore]

@@ -13,7 +13,8 @@ public static class EfficiencyTableBuilder
         var columns = new List<Column>
         {
             new("Method", false), new("Adapter", true), new("Head", true), new("Other", true),
-            new("Peak mem. (MiB)", true), new("Train ex/s", true), new("Infer. ex/s", true), new("Train time (s)", true),
+            new("Peak mem. (MiB)", true), new("ms/step", true), new("Train ex/s", true), new("Infer. ex/s", true),
+            new("Infer. merged", true), new("Train time (s)", true),
         };
         var rows = new List<IReadOnlyList<TableCell>>();
         foreach (var m in s.Methods.Where(m => m.Model == model))
@@ -27,15 +28,18 @@ public static class EfficiencyTableBuilder
                 new(ps.Count == 0 ? "—" : Formats.Count(ps.Average(p => p.Head))),
                 new(ps.Count == 0 ? "—" : Formats.Count(ps.Average(p => p.Other))),
                 Mean(gs, g => g.PeakMemoryBytes, v => Formats.Fixed(v / (1024.0 * 1024.0), 0)),
+                Mean(gs, g => g.TrainMsPerStep, v => Formats.Fixed(v, 1)),
                 Mean(gs, g => g.TrainExamplesPerSecond, v => Formats.Fixed(v, 0)),
                 Mean(gs, g => g.InferenceExamplesPerSecond, v => Formats.Fixed(v, 0)),
+                Mean(gs, g => g.InferenceExamplesPerSecondMerged, v => Formats.Fixed(v, 0)),
                 Mean(gs, g => g.TrainSeconds, v => Formats.Fixed(v, 1)),
             ]);
         }
         var caption = $"Model `{model}`. Means over the row's tasks of the per-task means over seeds, ok cells only. " +
                       "Parameters are trainable counts (adapter: the method's modules; head: the task head; other: backbone " +
                       "weights the method unfreezes). Peak memory is the process high-water mark on CPU, the allocator peak on GPU; " +
-                      "throughput is measured after warm-up.";
+                      "ms/step is the median over timed steps (forward, backward, optimizer step); throughput is measured after warm-up; " +
+                      "\"Infer. merged\" is inference with the update folded into the weights (— where the method cannot merge).";
         return new Table(s.Models.Count > 1 ? $"Efficiency: {model}" : "Efficiency", caption, columns, rows, []);
     }
 
