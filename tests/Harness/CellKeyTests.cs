@@ -40,5 +40,5 @@ public class CellKeyTests
         Assert.That(CellKey.Compute(Identity()), Is.EqualTo(GoldenKey));
     }
 
-    private const string GoldenKey = "GOLDEN";
+    private const string GoldenKey = "5d90123e9c5e56e6819d";
 }

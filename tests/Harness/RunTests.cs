@@ -18,13 +18,27 @@ public class RunTests
         Tasks = new[] { "glue/rte", "glue/stsb" }, Methods = methods, Profile = "smoke", Threads = 1, Out = outDir,
     };
 
+    private static IEnumerable<CellResult> Trained(string dir) =>
+        ResultJson.ReadFolder(dir).Where(r => r.Cell.Method != PeftBench.Harness.Running.MajorityBaseline.MethodId);
+
+    [Test]
+    public void TheMajorityClassReferenceIsWrittenBesideTheCells()
+    {
+        var dir = Directory.CreateTempSubdirectory("peftbench-reference").FullName;
+        RunCommand.Execute(Request(dir, "linear-probe"), Composition, new TestConsole());
+        var references = ResultJson.ReadFolder(dir).Where(r => r.Cell.Method == PeftBench.Harness.Running.MajorityBaseline.MethodId).ToList();
+        Assert.That(references.Select(r => r.Cell.Task), Is.EquivalentTo(new[] { "glue/rte", "glue/stsb" }));
+        Assert.That(File.ReadAllText(Path.Combine(dir, "results.md")), Does.Contain("majority-class"));
+    }
+
     [Test]
     public void AFinishedRunIsSkippedAndAMissingCellIsRedone()
     {
         var dir = Directory.CreateTempSubdirectory("peftbench-resume").FullName;
         var console = new TestConsole();
         Assert.That(RunCommand.Execute(Request(dir, "bitfit"), Composition, console), Is.EqualTo(ExitCodes.Ok));
-        var files = Directory.GetFiles(Path.Combine(dir, "cells"), "*.json");
+        // Cell files only: the majority-class references (ref-*.json) are recomputed on every run.
+        var files = Directory.GetFiles(Path.Combine(dir, "cells"), "*.json").Where(f => !Path.GetFileName(f).StartsWith("ref-", StringComparison.Ordinal)).ToArray();
         Assert.That(files, Has.Length.EqualTo(2));
         var stamps = files.ToDictionary(f => f, File.GetLastWriteTimeUtc);
 
@@ -68,8 +82,8 @@ public class RunTests
         var b = Directory.CreateTempSubdirectory("peftbench-det-b").FullName;
         RunCommand.Execute(Request(a, "lora") with { Tasks = new[] { "glue/rte" } }, Composition, new TestConsole());
         RunCommand.Execute(Request(b, "lora") with { Tasks = new[] { "glue/rte" } }, Composition, new TestConsole());
-        var ra = ResultJson.ReadFolder(a).Single();
-        var rb = ResultJson.ReadFolder(b).Single();
+        var ra = Trained(a).Single();
+        var rb = Trained(b).Single();
         Assert.That(ra.Status, Is.EqualTo(CellStatus.Ok), ra.Error);
         Assert.That(rb.Key, Is.EqualTo(ra.Key));
         Assert.That(rb.Metrics, Is.EqualTo(ra.Metrics));
@@ -81,7 +95,7 @@ public class RunTests
     {
         var dir = Directory.CreateTempSubdirectory("peftbench-measure").FullName;
         RunCommand.Execute(Request(dir, "lora") with { Tasks = new[] { "glue/stsb" } }, Composition, new TestConsole());
-        var r = ResultJson.ReadFolder(dir).Single();
+        var r = Trained(dir).Single();
         Assert.That(r.Status, Is.EqualTo(CellStatus.Ok), r.Error);
         Assert.That(r.Metrics.Keys, Is.EquivalentTo(new[] { "pearson", "spearman" }));
         Assert.That(r.Parameters!.Adapter, Is.GreaterThan(0));
