@@ -8,12 +8,14 @@ using PeftBench.Core.Sites;
 namespace PeftBench.Methods;
 
 /// <summary>
-/// Full fine-tuning. The default learning rate is 1e-4, not BERT's GLUE 2e-5: the backbones here are tiny
-/// (a few million parameters, trained for few steps) and 2e-5 barely moves them.
+/// Full fine-tuning. The default learning rate is 3e-4, not BERT's GLUE 2e-5: the backbones here are tiny
+/// (a few million parameters, trained for few steps) and 2e-5 barely moves them. Chosen by a small sweep on the
+/// embedded SST-2 and MNLI dev sets at the default profile, seed 0: 1e-4 → 62.6 / 40.3, 3e-4 → 75.6 / 41.2,
+/// 1e-3 → 80.6 / 33.3 (MNLI collapses to one class).
 /// </summary>
 public sealed record FullFineTuningConfig : MethodConfig
 {
-    public FullFineTuningConfig() => LearningRate = 1e-4;
+    public FullFineTuningConfig() => LearningRate = 3e-4;
 }
 
 /// <summary>Every backbone parameter is trainable; they count as "other" (pretrained weights unfrozen), the head as head.</summary>

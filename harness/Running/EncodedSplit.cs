@@ -22,6 +22,8 @@ public sealed class EncodedSplit
         padId = model.PadId;
     }
 
+    public int LengthOf(int index) => rows[index].InputIds.Length;
+
     /// <summary>Non-padding tokens in the given rows, for tokens/s.</summary>
     public long TokenCount(IReadOnlyList<int> indices) => indices.Sum(i => (long)rows[i].InputIds.Length);
 

@@ -21,9 +21,11 @@ public static class Evaluator
         double timed = 0;
         var timedExamples = 0;
         using var _ = no_grad();
+        // Batches of similar length pad less; predictions go back to their rows' positions.
+        var byLength = Enumerable.Range(0, count).OrderBy(split.LengthOf).ThenBy(i => i).ToList();
         for (var start = 0; start < count; start += batchSize)
         {
-            var idx = Enumerable.Range(start, Math.Min(batchSize, count - start)).ToList();
+            var idx = byLength.GetRange(start, Math.Min(batchSize, count - start));
             var watch = Stopwatch.StartNew();
             using (var scope = NewDisposeScope())
             {
@@ -31,7 +33,7 @@ public static class Evaluator
                 var output = model.call(batch);
                 var predicted = isRegression ? output.squeeze(-1) : output.argmax(-1).to_type(ScalarType.Float32);
                 var host = predicted.cpu().data<float>().ToArray();
-                Array.Copy(host, 0, values, start, host.Length);
+                for (var k = 0; k < idx.Count; k++) values[idx[k]] = host[k];
             }
             watch.Stop();
             if (start > 0) { timed += watch.Elapsed.TotalSeconds; timedExamples += idx.Count; }

@@ -28,7 +28,7 @@ public sealed class MethodConfigTests
             Assert.That(Get("linear-probe").DefaultConfig.LearningRate, Is.EqualTo(1e-3));
             Assert.That(Get("bitfit").DefaultConfig.LearningRate, Is.EqualTo(1e-3));
             var lora = (LoraConfig)Get("lora").DefaultConfig;
-            Assert.That((lora.Rank, lora.Alpha, lora.Dropout, lora.LearningRate), Is.EqualTo((8, 8.0, 0.0, 5e-4)));
+            Assert.That((lora.Rank, lora.Alpha, lora.Dropout, lora.LearningRate), Is.EqualTo((8, 8.0, 0.0, 2e-3)));
             Assert.That(lora.Targets, Is.EqualTo(new[] { "attn.q", "attn.v" }));
             var houlsby = (HoulsbyConfig)Get("houlsby").DefaultConfig;
             Assert.That((houlsby.Bottleneck, houlsby.Activation, houlsby.TrainLayerNorm, houlsby.LearningRate),
