@@ -24,7 +24,7 @@ public sealed class MethodConfigTests
     {
         Assert.Multiple(() =>
         {
-            Assert.That(Get("full-ft").DefaultConfig.LearningRate, Is.EqualTo(1e-4));
+            Assert.That(Get("full-ft").DefaultConfig.LearningRate, Is.EqualTo(3e-4));
             Assert.That(Get("linear-probe").DefaultConfig.LearningRate, Is.EqualTo(1e-3));
             Assert.That(Get("bitfit").DefaultConfig.LearningRate, Is.EqualTo(1e-3));
             var lora = (LoraConfig)Get("lora").DefaultConfig;
