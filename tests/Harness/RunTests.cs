@@ -76,6 +76,20 @@ public class RunTests
     }
 
     [Test]
+    public void ADivergingCellIsRecordedAndTheSuiteGoesOn()
+    {
+        var dir = Directory.CreateTempSubdirectory("peftbench-diverge").FullName;
+        // A learning rate of 1e30 overflows the activations after one step: the loss becomes non-finite.
+        var request = Request(dir, "lora", "bitfit") with { Settings = new[] { "lora.learning_rate=1e30" } };
+        Assert.That(RunCommand.Execute(request, Composition, new TestConsole()), Is.EqualTo(ExitCodes.Ok));
+        var results = Trained(dir).ToList();
+        Assert.That(results.Where(r => r.Cell.Method == "lora").Select(r => r.Status), Is.All.EqualTo(CellStatus.Diverged));
+        Assert.That(results.Where(r => r.Cell.Method == "lora").Select(r => r.Error), Is.All.Contains("non-finite"));
+        Assert.That(results.Where(r => r.Cell.Method == "bitfit").Select(r => r.Status), Is.All.EqualTo(CellStatus.Ok));
+        Assert.That(File.ReadAllText(Path.Combine(dir, "results.md")), Does.Contain("diverged"));
+    }
+
+    [Test]
     public void SameSeedSameThreadsGivesBitIdenticalResults()
     {
         var a = Directory.CreateTempSubdirectory("peftbench-det-a").FullName;
