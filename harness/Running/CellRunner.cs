@@ -145,9 +145,7 @@ public sealed class CellRunner(IMemoryProbe memory)
     private static CellResult Result(PlannedCell cell, Provenance provenance, string status, string? error,
         Dictionary<string, double>? metrics, ParameterSummary? parameters, Measurements? measurements, TaskSpec? task)
     {
-        double? score = null;
-        if (metrics is not null && task is not null && task.ScoreMetrics.All(metrics.ContainsKey))
-            score = task.ScoreMetrics.Average(m => metrics[m]);
+        var score = metrics is null || task is null ? null : task.ScoreOf(metrics);
         return new CellResult
         {
             Key = cell.Key,

@@ -49,7 +49,7 @@ public static class MajorityBaseline
             Metrics = metrics,
             PrimaryMetric = task.Primary.Name,
             HigherIsBetter = task.Metrics.ToDictionary(m => m.Name, m => m.HigherIsBetter),
-            TaskScore = task.ScoreMetrics.Average(m => metrics[m]),
+            TaskScore = task.ScoreOf(metrics),
             ScoreMetrics = task.ScoreMetrics.ToList(),
             Suites = task.Suites.ToList(),
             Parameters = new ParameterSummary(),

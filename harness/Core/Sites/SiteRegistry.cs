@@ -1,4 +1,4 @@
-using System.Text.RegularExpressions;
+using PeftBench.Core.Catalogs;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -69,8 +69,6 @@ public sealed class SiteRegistry
         if (pattern == role || pattern == path) return true;
         var last = path[(path.LastIndexOf('.') + 1)..];
         if (pattern == last) return true;
-        if (!pattern.Contains('*') && !pattern.Contains('?')) return false;
-        var regex = "^" + Regex.Escape(pattern).Replace(@"\*", ".*").Replace(@"\?", ".") + "$";
-        return Regex.IsMatch(path, regex);
+        return Glob.IsGlob(pattern) && Glob.Matches(pattern, path);
     }
 }

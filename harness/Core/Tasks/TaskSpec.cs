@@ -57,4 +57,8 @@ public sealed record TaskSpec(
     public IReadOnlyList<string>? SuiteScoreMetrics { get; init; }
 
     public IReadOnlyList<string> ScoreMetrics => SuiteScoreMetrics ?? Metrics.Select(m => m.Name).ToList();
+
+    /// <summary>This task's contribution to its suite average, or null when a score metric is missing.</summary>
+    public double? ScoreOf(IReadOnlyDictionary<string, double> metrics) =>
+        ScoreMetrics.All(metrics.ContainsKey) ? ScoreMetrics.Average(m => metrics[m]) : null;
 }
