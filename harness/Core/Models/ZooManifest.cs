@@ -57,11 +57,11 @@ public sealed record CorpusDescription
 /// <summary>The masked-LM recipe; everything a replay of the first steps needs besides the corpus and vocabulary.</summary>
 public sealed record MlmRecipe
 {
-    [JsonPropertyName("steps")] public int Steps { get; init; } = 1500;
+    [JsonPropertyName("steps")] public int Steps { get; init; } = 6000;
     [JsonPropertyName("batch_size")] public int BatchSize { get; init; } = 32;
     [JsonPropertyName("sequence_length")] public int SequenceLength { get; init; } = 64;
     [JsonPropertyName("peak_learning_rate")] public double PeakLearningRate { get; init; } = 1e-3;
-    [JsonPropertyName("warmup_steps")] public int WarmupSteps { get; init; } = 100;
+    [JsonPropertyName("warmup_steps")] public int WarmupSteps { get; init; } = 300;
     [JsonPropertyName("schedule")] public string Schedule { get; init; } = "linear warm-up to the peak, then linear decay to 0 at the last step";
     [JsonPropertyName("optimizer")] public string Optimizer { get; init; } = "AdamW(beta1 0.9, beta2 0.999, eps 1e-8)";
     [JsonPropertyName("weight_decay")] public double WeightDecay { get; init; } = 0.01;
@@ -70,7 +70,7 @@ public sealed record MlmRecipe
     [JsonPropertyName("mask_split")] public string MaskSplit { get; init; } = "80% [MASK], 10% random token, 10% unchanged";
     [JsonPropertyName("held_out_fraction")] public double HeldOutFraction { get; init; } = 0.02;
     [JsonPropertyName("seed")] public long Seed { get; init; } = 20261124;
-    [JsonPropertyName("threads")] public int Threads { get; init; } = 1;
+    [JsonPropertyName("threads")] public int Threads { get; init; } = 2;
 }
 
 public sealed record HeldOutEvaluation
