@@ -9,6 +9,9 @@ namespace PeftBench.Harness.Planning;
 /// A backbone from the model zoo (a shipped id such as <c>tiny-bert</c>, checksum-verified) or from a Hugging
 /// Face folder. The first load gives the planning template (sites, parameter count) and the tokenizer; each cell
 /// then gets its own freshly loaded copy, so no cell sees another's updates.
+/// <c>ID:random-init</c> (e.g. <c>tiny-bert:random-init</c>) is the control every pretrained backbone needs: the same
+/// architecture and tokenizer with BERT's random initialisation (seeded from the cell seed) instead of the weights,
+/// so a table shows how much the pretraining itself contributes.
 /// </summary>
 public sealed class ZooBackboneSource : IBackboneSource
 {
@@ -16,6 +19,9 @@ public sealed class ZooBackboneSource : IBackboneSource
     private readonly string idOrPath;
     private readonly BertEncoder template;
     private readonly ITextTokenizer tokenizer;
+    private readonly bool randomInit;
+
+    public const string RandomInitSuffix = ":random-init";
 
     public string Id { get; }
     public string Sha256 { get; }
@@ -24,25 +30,38 @@ public sealed class ZooBackboneSource : IBackboneSource
     public long ParameterCount { get; }
     public long PadId => tokenizer.PadId;
 
-    private ZooBackboneSource(ModelZoo zoo, string idOrPath)
+    private ZooBackboneSource(ModelZoo zoo, string requested)
     {
         this.zoo = zoo;
-        this.idOrPath = idOrPath;
+        randomInit = requested.EndsWith(RandomInitSuffix, StringComparison.Ordinal);
+        idOrPath = randomInit ? requested[..^RandomInitSuffix.Length] : requested;
         var loaded = zoo.Load(idOrPath, CPU);
         template = loaded.Encoder;
         tokenizer = loaded.Tokenizer;
-        Id = loaded.Info.Shipped ? loaded.Info.Id : loaded.Info.Folder;
+        var id = loaded.Info.Shipped ? loaded.Info.Id : loaded.Info.Folder;
         // Folders given by path have no manifest: their identity is the hash of their weights.
-        Sha256 = loaded.Info.ModelSha256 ?? HashWeights(loaded.Info.Folder);
+        var sha = loaded.Info.ModelSha256 ?? HashWeights(loaded.Info.Folder);
+        Id = randomInit ? id + RandomInitSuffix : id;
+        Sha256 = randomInit ? $"random-init(std {BertInitialisation.Std}) of {sha}" : sha;
         ParameterCount = template.parameters().Sum(p => p.numel());
     }
 
     public static ZooBackboneSource Open(string idOrPath) => new(new ModelZoo(), idOrPath);
 
     public static IEnumerable<(string Id, string Description)> Describe() =>
-        new ModelZoo().Shipped.All.Select(e => (e.Id, e.Manifest.Description));
+        new ModelZoo().Shipped.All.SelectMany(e => new[]
+        {
+            (e.Id, e.Manifest.Description),
+            (e.Id + RandomInitSuffix, $"control: {e.Id}'s architecture and tokenizer with BERT's random init (N(0, 0.02)), no pretraining"),
+        });
 
-    public EncoderBackbone CreateBackbone(Device device) => zoo.Load(idOrPath, device).Encoder;
+    /// <summary>A fresh copy; for the random-init control, re-initialised from libtorch's generator (seeded per cell).</summary>
+    public EncoderBackbone CreateBackbone(Device device)
+    {
+        var encoder = zoo.Load(idOrPath, device).Encoder;
+        if (randomInit) BertInitialisation.Apply(encoder);
+        return encoder;
+    }
 
     public EncodedText Encode(string textA, string? textB, int maxLength)
     {

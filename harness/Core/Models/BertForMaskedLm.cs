@@ -60,17 +60,8 @@ public sealed class BertForMaskedLm : nn.Module
         return model;
     }
 
-    /// <summary>Initialises as Hugging Face's BERT does: N(0, 0.02) weights and embeddings, zero biases, unit LayerNorms.</summary>
-    public void InitialiseLikeBert()
-    {
-        using var _ = no_grad();
-        foreach (var (name, p) in named_parameters())
-        {
-            if (name.Contains("LayerNorm.")) { if (name.EndsWith(".weight")) p.fill_(1.0f); else p.zero_(); }
-            else if (name.EndsWith("bias")) p.zero_();
-            else nn.init.normal_(p, 0.0, 0.02);
-        }
-    }
+    /// <summary>Initialises as Hugging Face's BERT does (see <see cref="BertInitialisation"/>).</summary>
+    public void InitialiseLikeBert() => BertInitialisation.Apply(this);
 }
 
 /// <summary><c>cls</c> → <c>predictions</c>: the prediction head of <see cref="BertForMaskedLm"/>.</summary>
