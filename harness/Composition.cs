@@ -19,7 +19,7 @@ public sealed class Composition
     public Catalog<IPeftMethod> Methods { get; } = MethodCatalog.Create();
     public IReadOnlyDictionary<string, IReadOnlyList<string>> Suites { get; } = PeftBench.Tasks.Suites.All();
 
-    public PlanningContext PlanningContext() => new(Tasks, Methods, Suites, OpenModel, ModelDescriptions().Select(m => m.Id).ToList());
+    public PlanningContext PlanningContext() => new(Tasks, Methods, Suites, OpenModel);
 
     /// <summary>Opens a model by zoo id or folder path once per process.</summary>
     public IBackboneSource OpenModel(string idOrPath)

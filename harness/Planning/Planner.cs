@@ -11,8 +11,7 @@ public sealed record PlanningContext(
     Catalog<TaskSpec> Tasks,
     Catalog<IPeftMethod> Methods,
     IReadOnlyDictionary<string, IReadOnlyList<string>> Suites,
-    Func<string, IBackboneSource> OpenModel,
-    IReadOnlyList<string> KnownModelIds);
+    Func<string, IBackboneSource> OpenModel);
 
 /// <summary>Raised with every problem found, before any training starts.</summary>
 public sealed class PlanException(IReadOnlyList<string> problems)
