@@ -73,25 +73,34 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
         return output;
     }
 
-    /// <summary>Folds every adapter's ΔW into W₀, so inference runs at the base model's cost.</summary>
+    /// <summary>
+    /// Folds every adapter's ΔW into W₀, so inference runs at the base model's cost. All deltas are computed
+    /// from the unmerged weights before any is added (reparameterising adapters such as DoRA or OFT read W₀),
+    /// and W₀ is kept so that <see cref="Unmerge"/> restores it bit for bit rather than by subtraction.
+    /// </summary>
     public void Merge()
     {
         if (IsMerged || adapters.Count == 0) return;
         foreach (var adapter in adapters)
             if (!adapter.CanMerge) throw new InvalidOperationException($"{Path}: {adapter.GetType().Name} cannot be merged.");
         using var _ = no_grad();
-        foreach (var adapter in adapters)
-            using (var delta = adapter.DeltaWeight(this)) weight.add_(delta);
+        var deltas = adapters.Select(a => a.DeltaWeight(this).detach()).ToList();
+        unmergedWeight = weight.detach().clone();
+        foreach (var delta in deltas)
+            using (delta) weight.add_(delta);
         IsMerged = true;
     }
 
-    /// <summary>Restores W₀ by subtracting the same ΔW that <see cref="Merge"/> added.</summary>
+    /// <summary>Restores W₀ exactly (the copy kept by <see cref="Merge"/>).</summary>
     public void Unmerge()
     {
         if (!IsMerged) return;
         using var _ = no_grad();
-        foreach (var adapter in adapters)
-            using (var delta = adapter.DeltaWeight(this)) weight.sub_(delta);
+        weight.copy_(unmergedWeight!);
+        unmergedWeight!.Dispose();
+        unmergedWeight = null;
         IsMerged = false;
     }
+
+    private Tensor? unmergedWeight;
 }
