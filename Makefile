@@ -34,7 +34,7 @@ data:
 	tasks/data/sources/fetch.sh
 	$(DOTNET) run --project harness -c Release -- build-data --sources .cache/sources --out tasks/data/glue
 
-# Rebuilds tiny-bert exactly as shipped (recipe defaults = the manifest's: 6000 steps, 2 threads; ~25 min on 2 cores).
+# Rebuilds tiny-bert exactly as shipped (recipe defaults = the manifest's: 5000 steps of 128 sequences, 2 threads; ~65 min on 2 idle cores).
 pretrain:
 	tasks/data/sources/fetch.sh
 	$(DOTNET) run --project harness -c Release -- pretrain --out harness/zoo/tiny-bert --sources .cache/sources

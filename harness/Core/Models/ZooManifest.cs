@@ -57,11 +57,11 @@ public sealed record CorpusDescription
 /// <summary>The masked-LM recipe; everything a replay of the first steps needs besides the corpus and vocabulary.</summary>
 public sealed record MlmRecipe
 {
-    [JsonPropertyName("steps")] public int Steps { get; init; } = 6000;
-    [JsonPropertyName("batch_size")] public int BatchSize { get; init; } = 32;
+    [JsonPropertyName("steps")] public int Steps { get; init; } = 5000;
+    [JsonPropertyName("batch_size")] public int BatchSize { get; init; } = 128;
     [JsonPropertyName("sequence_length")] public int SequenceLength { get; init; } = 64;
-    [JsonPropertyName("peak_learning_rate")] public double PeakLearningRate { get; init; } = 1e-3;
-    [JsonPropertyName("warmup_steps")] public int WarmupSteps { get; init; } = 300;
+    [JsonPropertyName("peak_learning_rate")] public double PeakLearningRate { get; init; } = 1.5e-3;
+    [JsonPropertyName("warmup_steps")] public int WarmupSteps { get; init; } = 400;
     [JsonPropertyName("schedule")] public string Schedule { get; init; } = "linear warm-up to the peak, then linear decay to 0 at the last step";
     [JsonPropertyName("optimizer")] public string Optimizer { get; init; } = "AdamW(beta1 0.9, beta2 0.999, eps 1e-8)";
     [JsonPropertyName("weight_decay")] public double WeightDecay { get; init; } = 0.01;
