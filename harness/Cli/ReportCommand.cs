@@ -46,7 +46,7 @@ public static class ReportCommand
             Title = title,
             Suite = suite,
             SuiteTasks = suites,
-            TaskOrder = suites.Values.SelectMany(t => t).ToList(),
+            TaskOrder = suites.Values.SelectMany(t => t).Distinct().ToList(),
             MethodOrder = methodOrder,
         };
     }
