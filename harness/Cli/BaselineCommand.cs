@@ -30,18 +30,8 @@ public static class BaselineCommand
             output.WriteLine($"baseline: unknown suite '{suiteId}'. Known suites: {string.Join(", ", PeftBench.Tasks.Suites.Names)}.");
             return ExitCodes.Usage;
         }
-        IReadOnlyList<CellResult> results;
-        try { results = ResultJson.ReadFolder(resultsDir); }
-        catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException)
-        {
-            output.WriteLine($"baseline: {e.Message}");
-            return ExitCodes.Usage;
-        }
-        if (results.Count == 0)
-        {
-            output.WriteLine($"baseline: no result files in '{resultsDir}' (expected cells/*.json).");
-            return ExitCodes.Usage;
-        }
+        var results = ResultFolders.Read(resultsDir, message => output.WriteLine($"baseline: {message}"));
+        if (results is null) return ExitCodes.Usage;
         var dirty = results.Count(r => r.Provenance?.GitDirty == true);
         if (dirty > 0 && !force)
         {

@@ -36,23 +36,14 @@ public static class CompareCommand
     public static int Execute(Request request, TextWriter output)
     {
         BaselineFile baseline;
-        IReadOnlyList<CellResult> current;
-        try
-        {
-            baseline = BaselineJson.Load(request.Baseline, new Tolerances());
-            if (!Directory.Exists(request.Current)) throw new DirectoryNotFoundException($"current results folder '{request.Current}' does not exist.");
-            current = ResultJson.ReadFolder(request.Current);
-        }
+        try { baseline = BaselineJson.Load(request.Baseline, new Tolerances()); }
         catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException or UnauthorizedAccessException)
         {
             output.WriteLine($"compare: {e.Message}");
             return ExitCodes.Usage;
         }
-        if (current.Count == 0)
-        {
-            output.WriteLine($"compare: no result files in '{request.Current}' (expected cells/*.json). Did the run write somewhere else (--out)?");
-            return ExitCodes.Usage;
-        }
+        var current = ResultFolders.Read(request.Current, message => output.WriteLine($"compare: current run: {message}"));
+        if (current is null) return ExitCodes.Usage;
         var t = baseline.Tolerances;
         var tolerances = t with
         {
