@@ -63,7 +63,8 @@ public sealed record BaselineCell
     public long? PeakMemoryBytes { get; init; }
     public double? TrainExamplesPerSecond { get; init; }
 
-    /// <summary>The cell's row label: task · model · method @budget · seed.</summary>
+    /// <summary>The cell's row label: task · model · method @budget · seed (derived, not stored).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public string Label => $"{Task} · {Model} · {Method}{(Budget is null ? "" : $" @{Budget}")} · seed {Seed}";
 
     public static BaselineCell From(CellResult r) => new()
