@@ -1,4 +1,4 @@
-# PeftBench. `make run` is the main job on the embedded default; `make test` is what CI runs.
+# PeftBench. `make run` is the main job on the embedded default; `make ci` is what CI runs (tests, then the ci suite compared with results/baselines/ci.json).
 DOTNET ?= dotnet
 PROFILE ?= default
 THREADS ?= 2
