@@ -1,9 +1,9 @@
-# PeftBench. `make run` is the main job on the embedded default; `make test` is what CI runs.
+# PeftBench. `make run` is the main job on the embedded default; `make ci` is what CI runs (tests, then the ci suite compared with results/baselines/ci.json).
 DOTNET ?= dotnet
 PROFILE ?= default
 THREADS ?= 2
 
-.PHONY: build run smoke test ci list report pretrain data clean
+.PHONY: build run smoke test ci baseline compare list report pretrain data clean
 
 build:
 	$(DOTNET) build Bench.sln -c Release
@@ -21,6 +21,18 @@ test:
 
 ci:
 	bash .ci/run
+
+# Regenerates the committed baseline from a fresh run on a clean tree: make baseline (SUITE=ci). Commit the
+# result; `baseline` refuses results from a dirty tree. Runs at the suite's pinned thread count (ci: 2).
+SUITE ?= ci
+baseline:
+	rm -rf results/runs/$(SUITE)-baseline
+	$(DOTNET) run --project harness -c Release -- --suite $(SUITE) --out results/runs/$(SUITE)-baseline
+	$(DOTNET) run --project harness -c Release --no-build -- baseline results/runs/$(SUITE)-baseline --suite $(SUITE)
+
+# Compares a run with the committed baseline: make compare RUN=results/runs/ci-ci
+compare:
+	$(DOTNET) run --project harness -c Release -- compare --baseline results/baselines/$(SUITE).json --current $(RUN) --markdown $(RUN)/compare.md --json $(RUN)/compare.json
 
 list:
 	$(DOTNET) run --project harness -c Release -- list

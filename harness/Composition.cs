@@ -17,7 +17,7 @@ public sealed class Composition
 
     public Catalog<TaskSpec> Tasks { get; } = TaskCatalog.Create();
     public Catalog<IPeftMethod> Methods { get; } = MethodCatalog.Create();
-    public IReadOnlyDictionary<string, IReadOnlyList<string>> Suites { get; } = PeftBench.Tasks.Suites.All();
+    public IReadOnlyDictionary<string, Suite> Suites { get; } = PeftBench.Tasks.Suites.Definitions().ToDictionary(s => s.Id, StringComparer.Ordinal);
 
     public PlanningContext PlanningContext() => new(Tasks, Methods, Suites, OpenModel);
 

@@ -3,18 +3,50 @@ using PeftBench.Tasks.Glue;
 namespace PeftBench.Tasks;
 
 /// <summary>
-/// Suite names → task ids in report order, so the CLI can expand <c>--suite glue</c>. A fresh dictionary per
-/// call keeps it free of static mutable state.
+/// A named matrix: its tasks in report order, the methods it runs when none are given (so a suite does not
+/// silently grow as methods are registered, unless it asks for <see cref="Suites.AllMethods"/>), and optional
+/// defaults for profile, budgets and threads. <see cref="MetricFloor"/> is the smallest metric drop that
+/// <c>compare</c> calls a regression for this suite (the seed spread can only widen it).
 /// </summary>
+public sealed record Suite(
+    string Id,
+    string Description,
+    IReadOnlyList<string> TaskIds,
+    IReadOnlyList<string> DefaultMethods,
+    string? DefaultProfile = null,
+    IReadOnlyList<string>? DefaultBudgets = null,
+    int? DefaultThreads = null,
+    double MetricFloor = 0.01);
+
+/// <summary>Every suite, built fresh per call (no static mutable state).</summary>
 public static class Suites
 {
-    public static IReadOnlyDictionary<string, IReadOnlyList<string>> All() =>
-        new Dictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal) { [GlueSuite.Name] = GlueSuite.TaskIds };
+    /// <summary>Default method list meaning "every registered method", resolved from the catalog at run time.</summary>
+    public const string AllMethods = "*";
 
-    public static IReadOnlyList<string> Names => All().Keys.ToList();
+    /// <summary>The methods of the foundation comparison; new methods join <c>glue</c> only by <c>--methods</c>.</summary>
+    public static IReadOnlyList<string> FoundationMethods => ["full-ft", "linear-probe", "bitfit", "lora", "houlsby", "prompt-tuning"];
+
+    public static IReadOnlyList<Suite> Definitions() =>
+    [
+        new Suite(GlueSuite.Name, "the nine GLUE tasks × the six foundation methods", GlueSuite.TaskIds, FoundationMethods),
+        // CI regression gate: one single-sentence, one regression and one pair task, every registered method at one
+        // budget and one seed, at 2 pinned threads (results are bit-identical only at a fixed thread count), so a
+        // rerun on the same machine reproduces the committed baseline exactly; the floor absorbs float noise only.
+        new Suite("ci", "regression gate: sst2, stsb, rte × every registered method, 0.5% budget, profile ci, 2 threads",
+            ["glue/sst2", "glue/stsb", "glue/rte"], [AllMethods],
+            DefaultProfile: "ci", DefaultBudgets: ["0.5%"], DefaultThreads: 2, MetricFloor: 0.001),
+    ];
+
+    /// <summary>Suite id → task ids, for reports (suite averages and column order).</summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<string>> All() =>
+        Definitions().ToDictionary(s => s.Id, s => s.TaskIds, StringComparer.Ordinal);
+
+    public static IReadOnlyList<string> Names => Definitions().Select(s => s.Id).ToList();
+
+    public static Suite? Find(string id) => Definitions().FirstOrDefault(s => s.Id == id.Trim().ToLowerInvariant());
 
     /// <summary>The task ids of a suite; an unknown name throws with the known names.</summary>
     public static IReadOnlyList<string> TaskIds(string suite) =>
-        All().TryGetValue(suite.Trim().ToLowerInvariant(), out var ids) ? ids
-            : throw new KeyNotFoundException($"unknown suite '{suite}'. Known suites: {string.Join(", ", Names)}.");
+        Find(suite)?.TaskIds ?? throw new KeyNotFoundException($"unknown suite '{suite}'. Known suites: {string.Join(", ", Names)}.");
 }

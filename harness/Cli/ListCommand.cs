@@ -49,8 +49,11 @@ public static class ListCommand
         }
         if (Show("suites"))
         {
-            var t = new Table().Title("suites").AddColumns("id", "tasks");
-            foreach (var (id, tasks) in composition.Suites) t.AddRow(id, string.Join(", ", tasks));
+            var t = new Table().Title("suites").AddColumns("id", "tasks", "default methods", "defaults", "description");
+            foreach (var s in composition.Suites.Values)
+                t.AddRow(s.Id, string.Join(", ", s.TaskIds), Markup.Escape(string.Join(", ", s.DefaultMethods.Select(m => m == PeftBench.Tasks.Suites.AllMethods ? "all registered" : m))),
+                    Markup.Escape(string.Join(" ", new[] { s.DefaultProfile is { } p ? $"--profile {p}" : null, s.DefaultBudgets is { } b ? $"--budgets {string.Join(",", b)}" : null, s.DefaultThreads is { } th ? $"--threads {th}" : null }.OfType<string>())),
+                    Markup.Escape(s.Description));
             console.Write(t);
         }
         if (Show("profiles"))

@@ -15,18 +15,8 @@ public static class ReportCommand
         command.SetAction(parse =>
         {
             var source = parse.GetValue(dir)!;
-            IReadOnlyList<CellResult> results;
-            try { results = ResultJson.ReadFolder(source); }
-            catch (Exception e) when (e is IOException or InvalidDataException or System.Text.Json.JsonException)
-            {
-                AnsiConsole.MarkupLine($"[red]{Markup.Escape(e.Message)}[/]");
-                return ExitCodes.Usage;
-            }
-            if (results.Count == 0)
-            {
-                AnsiConsole.MarkupLine($"[red]no result files in {Markup.Escape(source)}[/] (expected cells/*.json).");
-                return ExitCodes.Usage;
-            }
+            var results = ResultFolders.Read(source, message => AnsiConsole.MarkupLine($"[red]{Markup.Escape(message)}[/]"));
+            if (results is null) return ExitCodes.Usage;
             var suite = results.SelectMany(r => r.Suites).GroupBy(s => s).OrderByDescending(g => g.Count()).Select(g => g.Key).FirstOrDefault();
             var paths = RunReport.Write(results, Path.GetFullPath(parse.GetValue(output) ?? source),
                 Options($"{suite ?? "results"} · {Path.GetFileName(Path.GetFullPath(source))}", suite, null));
@@ -46,7 +36,7 @@ public static class ReportCommand
             Title = title,
             Suite = suite,
             SuiteTasks = suites,
-            TaskOrder = suites.Values.SelectMany(t => t).ToList(),
+            TaskOrder = suites.Values.SelectMany(t => t).Distinct().ToList(),
             MethodOrder = methodOrder,
         };
     }

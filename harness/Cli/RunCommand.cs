@@ -17,16 +17,16 @@ public static class RunCommand
 
     public static void AddTo(RootCommand root, Composition composition)
     {
-        var suite = new Option<string?>("--suite") { Description = "Suite to run (glue). Combine with --tasks to narrow it." };
+        var suite = new Option<string?>("--suite") { Description = "Suite to run (glue, ci). Combine with --tasks to narrow it." };
         var tasks = ListOption("--tasks", "Task ids, e.g. glue/sst2,glue/rte or glue/*.");
         var models = ListOption("--models", "Model ids (tiny-bert) or Hugging Face model folders. Default: tiny-bert.");
-        var methods = ListOption("--methods", "Method ids, e.g. lora,bitfit. Default: every registered method.");
+        var methods = ListOption("--methods", "Method ids, e.g. lora,bitfit. Default: the suite's methods (glue: the six foundation methods; ci: every registered one), or all without a suite.");
         var budgets = ListOption("--budgets", "Trainable-parameter budgets: % of the backbone (0.1%) or counts (20k). Methods with a knob are fitted to each; others run once.");
         var seeds = ListOption("--seeds", "Seeds, e.g. 0,1,2 or 0-4. Default: the profile's seeds.");
         var settings = ListOption("--set", "Method settings, e.g. lora.rank=16, houlsby.bottleneck=32, *.learning_rate=1e-3.");
-        var profile = new Option<string>("--profile") { Description = "Training recipe: smoke (CI, seconds) or default.", DefaultValueFactory = _ => "default" };
+        var profile = new Option<string?>("--profile") { Description = "Training recipe: smoke (seconds), ci, default or paper. Default: the suite's (ci: ci), else default." };
         var device = new Option<string>("--device") { Description = "cpu or cuda[:N].", DefaultValueFactory = _ => "cpu" };
-        var threads = new Option<int?>("--threads") { Description = "CPU threads for libtorch (pinned and recorded; results are bit-identical only at the same count). Default: all cores." };
+        var threads = new Option<int?>("--threads") { Description = "CPU threads for libtorch (pinned and recorded; results are bit-identical only at the same count). Default: the suite's (ci: 2), else all cores." };
         var output = new Option<string?>("--out") { Description = "Run folder. Default: results/runs/SUITE-PROFILE (re-running resumes it)." };
         var force = new Option<bool>("--force") { Description = "Re-run cells that already have a result." };
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder with the real GLUE layout (CoLA/, SST-2/ …). Default: the embedded data." };
@@ -42,11 +42,11 @@ public static class RunCommand
                 Suite = parse.GetValue(suite),
                 Tasks = Split(parse.GetValue(tasks)),
                 Models = Split(parse.GetValue(models)) is { Count: > 0 } m ? m : new[] { "tiny-bert" },
-                Methods = Split(parse.GetValue(methods)) is { Count: > 0 } me ? me : new[] { "*" },
+                Methods = Split(parse.GetValue(methods)),
                 Budgets = Split(parse.GetValue(budgets)),
                 Seeds = Split(parse.GetValue(seeds)),
                 Settings = Split(parse.GetValue(settings)),
-                Profile = parse.GetValue(profile)!,
+                Profile = parse.GetValue(profile),
                 Device = parse.GetValue(device)!,
                 Threads = parse.GetValue(threads),
                 Out = parse.GetValue(output),
@@ -84,5 +84,7 @@ public static class ExitCodes
 {
     public const int Ok = 0;
     public const int CellsFailed = 1;
+    /// <summary><c>compare</c>: the current run regressed against the baseline.</summary>
+    public const int Regression = 1;
     public const int Usage = 2;
 }

@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using PeftBench.Core.Catalogs;
 using PeftBench.Core.Methods;
 using PeftBench.Core.Tasks;
+using PeftBench.Tasks;
 
 namespace PeftBench.Harness.Planning;
 
@@ -10,7 +11,7 @@ namespace PeftBench.Harness.Planning;
 public sealed record PlanningContext(
     Catalog<TaskSpec> Tasks,
     Catalog<IPeftMethod> Methods,
-    IReadOnlyDictionary<string, IReadOnlyList<string>> Suites,
+    IReadOnlyDictionary<string, Suite> Suites,
     Func<string, IBackboneSource> OpenModel);
 
 /// <summary>Raised with every problem found, before any training starts.</summary>
@@ -29,19 +30,23 @@ public static class Planner
     public static RunPlan Plan(RunRequest request, PlanningContext context)
     {
         var problems = new List<string>();
+        // A suite supplies defaults for whatever the request leaves out; anything given explicitly wins.
+        var suite = request.Suite is { } s && context.Suites.TryGetValue(s, out var found) ? found : null;
 
-        var profile = Profiles.Find(request.Profile);
-        if (profile is null) problems.Add($"unknown profile '{request.Profile}'. Known: {string.Join(", ", Profiles.All.Select(p => p.Id))}.");
-        problems.AddRange((profile?.Recipe.Validate() ?? Array.Empty<string>()).Select(p => $"profile {request.Profile}: {p}"));
+        var profileId = request.Profile ?? suite?.DefaultProfile ?? "default";
+        var profile = Profiles.Find(profileId);
+        if (profile is null) problems.Add($"unknown profile '{profileId}'. Known: {string.Join(", ", Profiles.All.Select(p => p.Id))}.");
+        problems.AddRange((profile?.Recipe.Validate() ?? Array.Empty<string>()).Select(p => $"profile {profileId}: {p}"));
 
         var tasks = ResolveTasks(request, context, problems);
-        var methods = Collect(() => context.Methods.Resolve(request.Methods), problems) ?? Array.Empty<IPeftMethod>();
+        var methodIds = request.Methods.Count > 0 ? request.Methods : suite?.DefaultMethods ?? new[] { Suites.AllMethods };
+        var methods = Collect(() => context.Methods.Resolve(methodIds), problems) ?? Array.Empty<IPeftMethod>();
         var budgets = new List<Budget>();
-        foreach (var b in request.Budgets)
+        foreach (var b in request.Budgets.Count > 0 ? request.Budgets : suite?.DefaultBudgets ?? Array.Empty<string>())
             try { budgets.Add(Budget.Parse(b)); } catch (FormatException e) { problems.Add(e.Message); }
         var seeds = ParseSeeds(request.Seeds, profile, problems);
 
-        var threads = request.Threads ?? Environment.ProcessorCount;
+        var threads = request.Threads ?? suite?.DefaultThreads ?? Environment.ProcessorCount;
         if (threads < 1) problems.Add($"--threads must be at least 1 (got {threads}).");
         var device = request.Device.Trim().ToLowerInvariant();
         if (device != "cpu" && !device.StartsWith("cuda", StringComparison.Ordinal))
@@ -107,7 +112,7 @@ public static class Planner
         var ids = new List<string>();
         if (request.Suite is { } suite)
         {
-            if (context.Suites.TryGetValue(suite, out var suiteTasks)) ids.AddRange(suiteTasks);
+            if (context.Suites.TryGetValue(suite, out var suiteSpec)) ids.AddRange(suiteSpec.TaskIds);
             else
             {
                 var near = context.Suites.Keys.OrderBy(k => Catalog<string>.Levenshtein(k, suite)).Take(2);

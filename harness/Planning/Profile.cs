@@ -47,7 +47,8 @@ public sealed record Profile(string Id, string Description, TrainingRecipe Recip
 public static class Profiles
 {
     /// <summary>
-    /// smoke: seconds per cell, for tests and CI (checks that everything runs, not what wins).
+    /// smoke: seconds per cell, for tests (checks that everything runs, not what wins).
+    /// ci: the <c>ci</c> suite's recipe, a little longer than smoke so metrics are not all the majority class.
     /// default: every cell once (seed 0), 200 steps: the whole GLUE matrix in about a quarter of an hour on 2 cores.
     /// paper: three seeds and full epochs, for mean ± std.
     /// </summary>
@@ -55,6 +56,11 @@ public static class Profiles
     {
         new Profile("smoke", "a few steps on small subsets: checks that every cell runs (tests, CI)",
             new TrainingRecipe { BatchSize = 16, EvalBatchSize = 64, MaxSequenceLength = 48, Epochs = 1, MaxSteps = 6, MaxTrainExamples = 96, MaxEvalExamples = 64, WarmupStepsUntimed = 2 },
+            new long[] { 0 }),
+        // ci: enough steps and eval rows that metrics move off the majority class on sst2, so a broken method shows
+        // up as a metric change and not only as a crash; sized so ~30 methods × 3 tasks stay within minutes on 2 cores.
+        new Profile("ci", "the regression gate's recipe: 24 steps on 384 examples, 128 eval rows (deterministic at fixed threads)",
+            new TrainingRecipe { BatchSize = 16, EvalBatchSize = 64, MaxSequenceLength = 48, Epochs = 1, MaxSteps = 24, MaxTrainExamples = 384, MaxEvalExamples = 128, WarmupStepsUntimed = 2 },
             new long[] { 0 }),
         new Profile("default", "the full comparison on the embedded data, sized for a 2-core CPU",
             new TrainingRecipe { BatchSize = 32, EvalBatchSize = 128, MaxSequenceLength = 64, Epochs = 3, MaxSteps = 200, MaxTrainExamples = 0, MaxEvalExamples = 0 },

@@ -6,11 +6,14 @@ public sealed record RunRequest
     public string? Suite { get; init; }
     public IReadOnlyList<string> Tasks { get; init; } = Array.Empty<string>();
     public IReadOnlyList<string> Models { get; init; } = new[] { "tiny-bert" };
-    public IReadOnlyList<string> Methods { get; init; } = new[] { "*" };
+    /// <summary>Empty: the suite's default methods (glue: the six foundation methods; ci: every registered one), or all without a suite.</summary>
+    public IReadOnlyList<string> Methods { get; init; } = Array.Empty<string>();
     public IReadOnlyList<string> Budgets { get; init; } = Array.Empty<string>();
     public IReadOnlyList<string> Seeds { get; init; } = Array.Empty<string>();
-    public string Profile { get; init; } = "default";
+    /// <summary>Null: the suite's default profile, else <c>default</c>.</summary>
+    public string? Profile { get; init; }
     public string Device { get; init; } = "cpu";
+    /// <summary>Null: the suite's pinned count, else every core.</summary>
     public int? Threads { get; init; }
     public string? Out { get; init; }
     public bool Force { get; init; }

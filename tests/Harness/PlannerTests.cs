@@ -94,4 +94,22 @@ public class PlannerTests
         Assert.That(plan.Cells.Select(c => c.Task.Id), Is.EquivalentTo(new[]
             { "glue/cola", "glue/sst2", "glue/mrpc", "glue/stsb", "glue/qqp", "glue/mnli", "glue/qnli", "glue/rte", "glue/wnli" }));
     }
+
+    [Test]
+    public void GlueRunsTheFoundationMethodsAndCiEveryRegisteredOneAtItsPinnedDefaults()
+    {
+        var glue = Planner.Plan(new RunRequest { Suite = "glue", Profile = "smoke" }, Composition.PlanningContext());
+        Assert.That(glue.Cells.Select(c => c.Method.Id).Distinct(), Is.EquivalentTo(PeftBench.Tasks.Suites.FoundationMethods));
+
+        var ci = Planner.Plan(new RunRequest { Suite = "ci" }, Composition.PlanningContext());
+        Assert.That(ci.Cells.Select(c => c.Method.Id).Distinct(), Is.EquivalentTo(Composition.Methods.Ids));
+        Assert.That(ci.Profile.Id, Is.EqualTo("ci"));
+        Assert.That(ci.Cells.Select(c => c.Threads).Distinct(), Is.EqualTo(new[] { 2 }));
+        Assert.That(ci.Cells.Where(c => c.Method.Knob is not null).Select(c => c.Budget!.Budget.Spec).Distinct(), Is.EqualTo(new[] { "0.5%" }));
+        Assert.That(ci.Cells.Where(c => c.Method.Knob is null).All(c => c.Budget is null));
+        Assert.That(ci.Cells.Select(c => c.Seed).Distinct(), Is.EqualTo(new[] { 0L }));
+
+        var overridden = Planner.Plan(new RunRequest { Suite = "ci", Methods = new[] { "lora" }, Threads = 1 }, Composition.PlanningContext());
+        Assert.That(overridden.Cells.Select(c => (c.Method.Id, c.Threads)).Distinct(), Is.EqualTo(new[] { ("lora", 1) }));
+    }
 }
