@@ -14,5 +14,12 @@ public static class MethodCatalog
         new Lora(),
         new Houlsby(),
         new PromptTuning(),
+        new RsLora(),
+        new LoraFa(),
+        new LoraPlus(),
+        new Dora(),
+        new Pissa(),
+        new Milora(),
+        new Olora(),
     }, m => m.Id);
 }
