@@ -41,6 +41,7 @@ public sealed class DoraAdapter : LoraAdapter
         : base(host.InFeatures, host.OutFeatures, config, context)
     {
         using (no_grad()) lora_magnitude_vector = new Parameter(RowNorm(host.weight.detach()));
+        lora_magnitude_vector.DetachFromDisposeScope();
         register_parameter("lora_magnitude_vector", lora_magnitude_vector);
     }
 

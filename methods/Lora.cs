@@ -113,6 +113,13 @@ public abstract class LoraFamily<TConfig> : PeftMethod<TConfig> where TConfig : 
 
     protected abstract LinearAdapter CreateAdapter(AdaptableLinear linear, TConfig config, MethodContext context);
 
+    /// <summary>
+    /// One adapter per target, all built before any is attached. Data-aware variants (CorDA) override this to
+    /// gather statistics over the targets first; the rest build each adapter from its layer alone.
+    /// </summary>
+    protected virtual IReadOnlyList<(AdaptableLinear Linear, LinearAdapter Adapter)> CreateAdapters(SequenceClassifier model, TConfig config, MethodContext context) =>
+        model.Sites.SelectLinears(config.Targets).Select(l => (l, CreateAdapter(l, config, context))).ToList();
+
     /// <summary>The attachment returned by <see cref="Apply"/>; LoRA+ adds its learning-rate groups here.</summary>
     protected virtual MethodAttachment Attachment(TConfig config) => new(config);
 
@@ -120,8 +127,8 @@ public abstract class LoraFamily<TConfig> : PeftMethod<TConfig> where TConfig : 
     {
         model.FreezeAll();
         model.SetHeadTrainable(true);
-        foreach (var linear in model.Sites.SelectLinears(config.Targets))
-            linear.Attach(AdapterName, CreateAdapter(linear, config, context));
+        foreach (var (linear, adapter) in CreateAdapters(model, config, context))
+            linear.Attach(AdapterName, adapter);
         return Attachment(config);
     }
 
@@ -172,9 +179,12 @@ public class LoraAdapter : LinearAdapter
         // Registered by hand (not RegisterComponents) so that A can be a parameter or a buffer and derived adapters
         // can add their own tensors after this constructor has run.
         register_module("dropout", dropout);
+        // Long-lived: detached from any dispose scope the caller (e.g. an SVD init) may be running in.
         lora_A = trainA ? new Parameter(a.detach()) : a.detach();
+        lora_A.DetachFromDisposeScope();
         if (lora_A is Parameter pa) register_parameter("lora_A", pa); else register_buffer("lora_A", lora_A);
         lora_B = new Parameter(b.detach());
+        lora_B.DetachFromDisposeScope();
         register_parameter("lora_B", lora_B);
     }
 

@@ -21,5 +21,6 @@ public static class MethodCatalog
         new Pissa(),
         new Milora(),
         new Olora(),
+        new Corda(),
     }, m => m.Id);
 }

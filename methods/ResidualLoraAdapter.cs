@@ -28,8 +28,8 @@ public sealed class ResidualLoraAdapter : LoraAdapter
     public ResidualLoraAdapter(Tensor a, Tensor b, double scaling, double dropoutProbability)
         : base(a.detach().clone(), b.detach().clone(), scaling, dropoutProbability)
     {
-        lora_A_init = a.detach().clone();
-        lora_B_init = b.detach().clone();
+        lora_A_init = a.detach().clone().DetachFromDisposeScope();
+        lora_B_init = b.detach().clone().DetachFromDisposeScope();
         register_buffer("lora_A_init", lora_A_init);
         register_buffer("lora_B_init", lora_B_init);
     }
@@ -49,16 +49,28 @@ public sealed class ResidualLoraAdapter : LoraAdapter
     /// </summary>
     public static ResidualLoraAdapter FromSvd(Tensor weight, LoraConfig config, bool largest)
     {
+        using var scope = NewDisposeScope();
+        using var _ = no_grad();
+        var (u, s, vh) = linalg.svd(weight.detach().to_type(ScalarType.Float64), fullMatrices: false);
+        return FromComponents(u, s, vh, config, largest, weight.dtype);
+    }
+
+    /// <summary>
+    /// The adapter for r of the components W = U diag(S) Vh (U [d_out, k], S [k] descending, Vh [k, d_in]):
+    /// the first r (<paramref name="largest"/>) or the last r, as B = U_r (S_r/s)^½ and A = (S_r/s)^½ Vh_r so that
+    /// s·BA is exactly those components (PiSSA, MiLoRA, CorDA all use this form).
+    /// </summary>
+    public static ResidualLoraAdapter FromComponents(Tensor u, Tensor s, Tensor vh, LoraConfig config, bool largest, ScalarType dtype)
+    {
         var scaling = config.Alpha / config.Rank;
         Tensor a, b;
         using (NewDisposeScope())
         using (no_grad())
         {
-            var (u, s, vh) = linalg.svd(weight.detach().to_type(ScalarType.Float64), fullMatrices: false);
             var from = largest ? 0 : s.shape[0] - config.Rank;
             var root = s.narrow(0, from, config.Rank).div(scaling).sqrt();
-            b = (u.narrow(1, from, config.Rank) * root.unsqueeze(0)).to_type(weight.dtype).MoveToOuterDisposeScope();
-            a = (root.unsqueeze(1) * vh.narrow(0, from, config.Rank)).to_type(weight.dtype).MoveToOuterDisposeScope();
+            b = (u.narrow(1, from, config.Rank) * root.unsqueeze(0)).to_type(dtype).MoveToOuterDisposeScope();
+            a = (root.unsqueeze(1) * vh.narrow(0, from, config.Rank)).to_type(dtype).MoveToOuterDisposeScope();
         }
         return new ResidualLoraAdapter(a, b, scaling, config.Dropout);
     }

@@ -115,6 +115,7 @@ public sealed class LowRankVariantTests
     [TestCase("pissa")]
     [TestCase("milora")]
     [TestCase("olora")]
+    [TestCase("corda")]
     public void ResidualSplitsRefuseARankAboveTheWeightsRank(string id)
     {
         var method = Get(id);
@@ -125,5 +126,65 @@ public sealed class LowRankVariantTests
             Assert.That(method.Validate(config, model.Sites), Has.Some.Contains("exceeds min(d_in, d_out) = 32"));
             Assert.That(method.KnobFor(model.Sites, config)!.Max, Is.EqualTo(32));
         });
+    }
+
+    [Test]
+    public void InputCovarianceSumsScaledTokenOuterProductsOverUnpaddedTokens()
+    {
+        using var model = TinyBert.Create();
+        var query = model.Sites.SelectLinears(new[] { "attn.q" })[0];
+        var batch = TinyBert.Batch().Batch;
+        var seen = new List<Tensor>();
+        Calibration.ObserveInputs(model, new[] { query }, new[] { batch }, (_, input, mask) => seen.Add(input.clone().DetachFromDisposeScope()));
+        var covariance = Calibration.InputCovariance(model, new[] { query }, new[] { batch })[query];
+        // By hand: each example's unpadded rows, scaled by their largest magnitude, XᵀX summed, divided by examples.
+        var expected = zeros(32, 32, dtype: ScalarType.Float64);
+        var lengths = batch.AttentionMask.sum(1).data<long>().ToArray();
+        for (var i = 0; i < lengths.Length; i++)
+        {
+            var x = seen[0][i].narrow(0, 0, lengths[i]).to_type(ScalarType.Float64);
+            x = x / x.abs().max();
+            expected += x.t().mm(x);
+        }
+        expected /= lengths.Length;
+        Assert.Multiple(() =>
+        {
+            Assert.That(seen, Has.Count.EqualTo(1), "one call per batch and linear");
+            Assert.That(MaxAbs((covariance - expected).to_type(ScalarType.Float32)), Is.LessThan(1e-9f));
+            Assert.That(MaxAbs((covariance - covariance.t()).to_type(ScalarType.Float32)), Is.LessThan(1e-12f), "symmetric");
+            Assert.That(model.training, Is.False);
+        });
+    }
+
+    [TestCase(CordaMode.Ipm)]
+    [TestCase(CordaMode.Kpm)]
+    public void CordaAdaptsTheTopOrBottomComponentsOfW0TimesTheCovariance(CordaMode mode)
+    {
+        using var model = TinyBert.Create();
+        var config = new CordaConfig { Mode = mode, Rank = 4 };
+        var targets = model.Sites.SelectLinears(config.Targets);
+        var covariances = Calibration.InputCovariance(model, targets, new[] { TinyBert.Batch().Batch });
+        Get("corda").Apply(model, config, TinyBert.Context(7));
+        foreach (var linear in targets)
+        {
+            var adapter = (ResidualLoraAdapter)linear.Adapters[0];
+            var c = covariances[linear];
+            var damped = c + eye(32, dtype: ScalarType.Float64) * c.diagonal().mean() * 0.01;
+            var w = linear.weight.detach().to_type(ScalarType.Float64);
+            var (_, s, _) = linalg.svd(w.mm(damped), fullMatrices: false);
+            var part = adapter.lora_B.detach().mm(adapter.lora_A.detach()).mul(adapter.Scaling).to_type(ScalarType.Float64);
+            var (_, sPart, _) = linalg.svd(part.mm(damped), fullMatrices: false);
+            var expected = mode == CordaMode.Ipm ? s.narrow(0, 0, 4) : s.narrow(0, s.shape[0] - 4, 4);
+            var relative = ((sPart.narrow(0, 0, 4) - expected).abs() / expected).max().item<double>();
+            Assert.That(relative, Is.LessThan(1e-4), $"{mode} {linear.Path}: singular values of s·B₀A₀·C'");
+        }
+    }
+
+    [Test]
+    public void CordaRefusesToRunWithoutCalibrationData()
+    {
+        using var model = TinyBert.Create();
+        var error = Assert.Throws<InvalidOperationException>(() => Get("corda").Apply(model, new CordaConfig(), new MethodContext(CPU, new Generator(1, CPU))));
+        Assert.That(error!.Message, Does.Contain("calibration"));
     }
 }

@@ -18,7 +18,7 @@ public sealed class MethodConfigTests
     public void CatalogHoldsExactlyTheRegisteredMethods() =>
         Assert.That(MethodCatalog.Create().Ids,
             Is.EquivalentTo(new[] { "full-ft", "linear-probe", "bitfit", "lora", "houlsby", "prompt-tuning",
-                "rslora", "lora-fa", "lora-plus", "dora", "pissa", "milora", "olora" }));
+                "rslora", "lora-fa", "lora-plus", "dora", "pissa", "milora", "olora", "corda" }));
 
     [Test]
     public void DefaultHyperparameters()
