@@ -46,7 +46,7 @@ public sealed class Corda : LoraFamily<CordaConfig>
     public override string Citation => "Yang et al., NeurIPS 2024 (CorDA): SVD(W₀C) = UΣVᵀ, W₀ = UΣ(VᵀC⁻¹); IPM adapts the top-r, KPM the bottom-r components.";
     public override string Description => "LoRA initialised from the SVD of W₀ times the input covariance (mode ipm: top-r adapted; kpm: bottom-r adapted), rest frozen; mergeable.";
     public override CordaConfig Defaults => new();
-    protected override bool RankBoundedByWeight => true;
+    protected override bool SplitsWeight => true;
 
     /// <summary>Input covariances of every target from one calibration pass, then one adapter per target.</summary>
     protected override IReadOnlyList<(AdaptableLinear Linear, LinearAdapter Adapter)> CreateAdapters(SequenceClassifier model, CordaConfig config, MethodContext context)

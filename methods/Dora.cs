@@ -8,6 +8,8 @@
 //     y = y₀ + (m/‖W₀ + s·BA‖_c − 1) ⊙ W₀x + (m/‖W₀ + s·BA‖_c) ⊙ s·B A x   (y₀ = W₀x + b).
 // Merge: ΔW = W' − W₀. Trainable parameters: Σ over targets r(d_in + d_out) + d_out.
 
+using System.Text.Json.Nodes;
+using PeftBench.Core.Checkpoints;
 using PeftBench.Core.Methods;
 using PeftBench.Core.Sites;
 using TorchSharp.Modules;
@@ -30,6 +32,8 @@ public sealed class Dora : LoraFamily<LoraConfig>
 
     protected override LinearAdapter CreateAdapter(AdaptableLinear linear, LoraConfig config, MethodContext context) =>
         new DoraAdapter(linear, config, context);
+
+    protected override void AdjustPeftConfig(JsonObject peftConfig, LoraConfig config) => peftConfig["use_dora"] = true;
 }
 
 /// <summary>LoRA's A, B plus peft's <c>lora_magnitude_vector</c> m.</summary>
@@ -64,6 +68,16 @@ public sealed class DoraAdapter : LoraAdapter
         var baseWithoutBias = DropsInput ? F.linear(x, host.weight)
             : host.bias is null ? baseOutput : baseOutput - host.bias;
         return baseOutput + (scale - 1) * baseWithoutBias + scale * LowRank(x);
+    }
+
+    /// <summary>peft saves the magnitude as <c>lora_magnitude_vector</c> (its ".default.weight" stripped).</summary>
+    public override IReadOnlyDictionary<string, Tensor> ToPeft() =>
+        new Dictionary<string, Tensor>(base.ToPeft()) { ["lora_magnitude_vector"] = lora_magnitude_vector };
+
+    public override void LoadPeft(IReadOnlyDictionary<string, Tensor> tensors)
+    {
+        base.LoadPeft(tensors);
+        PeftAdapterCheckpoint.CopyInto(lora_magnitude_vector, Saved(tensors, "lora_magnitude_vector"), "lora_magnitude_vector");
     }
 
     public override Tensor DeltaWeight(AdaptableLinear host)

@@ -4,6 +4,8 @@
 // init. ΔW = (α/r)·B·A folds into W₀ for inference. Trainable parameters: Σ over targets r(d_in + d_out).
 
 using System.Globalization;
+using System.Text.Json.Nodes;
+using PeftBench.Core.Checkpoints;
 using PeftBench.Core.Methods;
 using PeftBench.Core.Models;
 using PeftBench.Core.Sites;
@@ -73,7 +75,7 @@ public sealed class Lora : LoraFamily<LoraConfig>
 /// frozen backbone with a trainable head, one adapter named <see cref="AdapterName"/> per target, and merging.
 /// A variant says how it builds the adapter and, where it differs, what it trains per target.
 /// </summary>
-public abstract class LoraFamily<TConfig> : PeftMethod<TConfig> where TConfig : LoraConfig
+public abstract class LoraFamily<TConfig> : PeftMethod<TConfig>, IPeftCheckpointMethod where TConfig : LoraConfig
 {
     /// <summary>Name of the adapter under its host linear: parameters are <c>….query.lora.lora_A</c> / <c>lora_B</c>.</summary>
     public const string AdapterName = "lora";
@@ -83,8 +85,12 @@ public abstract class LoraFamily<TConfig> : PeftMethod<TConfig> where TConfig : 
     public override bool PreservesOutputAtInit => true;
     public override bool CanMerge => true;
 
-    /// <summary>True for initialisations that decompose W₀ (SVD, QR): the rank cannot exceed min(d_in, d_out).</summary>
-    protected virtual bool RankBoundedByWeight => false;
+    /// <summary>
+    /// True for initialisations that split W₀ into a frozen residual and the adapter (SVD, QR: PiSSA, MiLoRA, OLoRA,
+    /// CorDA): the rank cannot exceed min(d_in, d_out), and the adapter is saved as peft saves a converted PiSSA /
+    /// OLoRA adapter, a plain LoRA delta of rank 2r with lora_alpha 2α (see ResidualLoraAdapter).
+    /// </summary>
+    protected virtual bool SplitsWeight => false;
 
     // A with-expression on the LoraConfig view clones the runtime type, so derived configs keep their own settings.
     protected override TConfig WithKnob(TConfig config, int value) => (TConfig)((LoraConfig)config with { Rank = value });
@@ -92,7 +98,7 @@ public abstract class LoraFamily<TConfig> : PeftMethod<TConfig> where TConfig : 
 
     protected override Knob? KnobFor(SiteRegistry sites, TConfig config)
     {
-        if (!RankBoundedByWeight) return Knob;
+        if (!SplitsWeight) return Knob;
         var targets = sites.SelectLinears(config.Targets);
         return targets.Count == 0 ? Knob : Knob with { Max = (int)Math.Min(Knob.Max, targets.Min(l => Math.Min(l.InFeatures, l.OutFeatures))) };
     }
@@ -100,7 +106,7 @@ public abstract class LoraFamily<TConfig> : PeftMethod<TConfig> where TConfig : 
     protected override IEnumerable<string> Validate(TConfig config, SiteRegistry sites)
     {
         foreach (var problem in TargetProblems(Id, config.Targets, sites)) yield return problem;
-        if (!RankBoundedByWeight) yield break;
+        if (!SplitsWeight) yield break;
         foreach (var l in sites.SelectLinears(config.Targets).Where(l => config.Rank > Math.Min(l.InFeatures, l.OutFeatures)))
             yield return $"{Id}: rank {config.Rank} exceeds min(d_in, d_out) = {Math.Min(l.InFeatures, l.OutFeatures)} of {l.Path}; the decomposition has no more components.";
     }
@@ -132,6 +138,37 @@ public abstract class LoraFamily<TConfig> : PeftMethod<TConfig> where TConfig : 
         return Attachment(config);
     }
 
+    /// <summary>peft's LoraConfig fields for this variant; every LoRA variant saves in peft's plain LoRA layout.</summary>
+    public JsonObject ToPeftConfig(MethodConfig config, IReadOnlyList<string> targetModules)
+    {
+        var c = (TConfig)config;
+        var json = new JsonObject
+        {
+            ["peft_type"] = "LORA", ["r"] = c.Rank, ["lora_alpha"] = c.Alpha, ["lora_dropout"] = c.Dropout,
+            ["target_modules"] = new JsonArray(targetModules.Select(t => (JsonNode)t).ToArray()),
+            ["bias"] = "none", ["fan_in_fan_out"] = false, ["use_rslora"] = false, ["use_dora"] = false, ["init_lora_weights"] = true,
+        };
+        if (SplitsWeight)
+        {
+            json["r"] = 2 * c.Rank;
+            json["lora_alpha"] = 2 * c.Alpha;
+        }
+        AdjustPeftConfig(json, c);
+        return json;
+    }
+
+    /// <summary>Where a variant's saved form differs from plain LoRA (use_rslora, use_dora, a converted rank).</summary>
+    protected virtual void AdjustPeftConfig(JsonObject peftConfig, TConfig config) { }
+
+    /// <summary>Our defaults with peft's r, lora_alpha, lora_dropout and target_modules (module names).</summary>
+    public MethodConfig FromPeftConfig(JsonObject adapterConfig) => (LoraConfig)Defaults with
+    {
+        Rank = adapterConfig["r"]!.GetValue<int>(),
+        Alpha = adapterConfig["lora_alpha"]!.GetValue<double>(),
+        Dropout = adapterConfig["lora_dropout"]?.GetValue<double>() ?? 0,
+        Targets = adapterConfig["target_modules"]!.AsArray().Select(t => t!.GetValue<string>()).ToArray(),
+    };
+
     /// <summary>One message per target that selects nothing, listing the roles and module names that exist.</summary>
     internal static IEnumerable<string> TargetProblems(string methodId, IReadOnlyList<string> targets, SiteRegistry sites)
     {
@@ -152,7 +189,7 @@ public abstract class LoraFamily<TConfig> : PeftMethod<TConfig> where TConfig : 
 /// variants reuse it: rsLoRA changes the scaling, LoRA-FA keeps A as a frozen buffer (so it is neither trained
 /// nor counted), DoRA and the residual-split initialisations (PiSSA, MiLoRA, OLoRA, CorDA) derive from it.
 /// </summary>
-public class LoraAdapter : LinearAdapter
+public class LoraAdapter : LinearAdapter, IPeftAdapterTensors
 {
     private readonly Dropout dropout;
     private readonly double dropoutProbability;
@@ -214,4 +251,17 @@ public class LoraAdapter : LinearAdapter
     public override bool CanMerge => true;
 
     public override Tensor DeltaWeight(AdaptableLinear host) => LowRankWeight();
+
+    /// <summary>peft's names: lora_A / lora_B are nn.Linear modules there, hence <c>.weight</c>.</summary>
+    public virtual IReadOnlyDictionary<string, Tensor> ToPeft() =>
+        new Dictionary<string, Tensor> { ["lora_A.weight"] = lora_A, ["lora_B.weight"] = lora_B };
+
+    public virtual void LoadPeft(IReadOnlyDictionary<string, Tensor> tensors)
+    {
+        PeftAdapterCheckpoint.CopyInto(lora_A, Saved(tensors, "lora_A.weight"), "lora_A.weight");
+        PeftAdapterCheckpoint.CopyInto(lora_B, Saved(tensors, "lora_B.weight"), "lora_B.weight");
+    }
+
+    protected static Tensor Saved(IReadOnlyDictionary<string, Tensor> tensors, string name) =>
+        tensors.TryGetValue(name, out var t) ? t : throw new InvalidDataException($"the adapter folder has no '{name}' for this layer.");
 }

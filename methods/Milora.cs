@@ -22,7 +22,7 @@ public sealed class Milora : LoraFamily<LoraConfig>
     public override string Citation => "Wang et al., NAACL 2025 (MiLoRA): B = U_min S_min^½, A = S_min^½ V_minᵀ from the r smallest singular triplets; principal part frozen.";
     public override string Description => "LoRA initialised from the r minor singular triplets of W₀, the principal part frozen; output unchanged at init; mergeable.";
     public override LoraConfig Defaults => new();
-    protected override bool RankBoundedByWeight => true;
+    protected override bool SplitsWeight => true;
 
     protected override LinearAdapter CreateAdapter(AdaptableLinear linear, LoraConfig config, MethodContext context) =>
         ResidualLoraAdapter.FromSvd(linear.weight, config, largest: false);

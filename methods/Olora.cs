@@ -18,7 +18,7 @@ public sealed class Olora : LoraFamily<LoraConfig>
     public override string Citation => "Büyükakyüz, arXiv 2406.01775 (OLoRA): W₀ = QR, B = Q_{:, :r}, A = R_{:r, :}, W_res = W₀ − s·BA frozen.";
     public override string Description => "LoRA initialised from the QR decomposition of W₀ (orthonormal B), the residual frozen; output unchanged at init; mergeable.";
     public override LoraConfig Defaults => new();
-    protected override bool RankBoundedByWeight => true;
+    protected override bool SplitsWeight => true;
 
     protected override LinearAdapter CreateAdapter(AdaptableLinear linear, LoraConfig config, MethodContext context) =>
         ResidualLoraAdapter.FromQr(linear.weight, config);

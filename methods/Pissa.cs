@@ -21,7 +21,7 @@ public sealed class Pissa : LoraFamily<LoraConfig>
     public override string Citation => "Meng et al., NeurIPS 2024 (PiSSA): B = U_r S_r^½, A = S_r^½ V_rᵀ, W_res = W₀ − BA frozen.";
     public override string Description => "LoRA initialised from the top-r singular triplets of W₀, the residual frozen; output unchanged at init; mergeable.";
     public override LoraConfig Defaults => new();
-    protected override bool RankBoundedByWeight => true;
+    protected override bool SplitsWeight => true;
 
     protected override LinearAdapter CreateAdapter(AdaptableLinear linear, LoraConfig config, MethodContext context) =>
         ResidualLoraAdapter.FromSvd(linear.weight, config, largest: true);

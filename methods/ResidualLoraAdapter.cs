@@ -1,3 +1,4 @@
+using PeftBench.Core.Checkpoints;
 using PeftBench.Core.Methods;
 using PeftBench.Core.Sites;
 using static TorchSharp.torch;
@@ -41,6 +42,29 @@ public sealed class ResidualLoraAdapter : LoraAdapter
     }
 
     public override Tensor DeltaWeight(AdaptableLinear host) => LowRankWeight() - lora_B_init.mm(lora_A_init).mul(Scaling);
+
+    /// <summary>
+    /// peft's conversion for saving: A' = [A; A₀], B' = [B | −B₀] (rank 2r; lora_alpha doubles so the scaling stays
+    /// α/r), a plain LoRA delta on the untouched W₀ that equals W_res + s·BA. Loading splits it back exactly.
+    /// </summary>
+    public override IReadOnlyDictionary<string, Tensor> ToPeft() => new Dictionary<string, Tensor>
+    {
+        ["lora_A.weight"] = cat(new[] { lora_A.detach(), lora_A_init }, 0),
+        ["lora_B.weight"] = cat(new[] { lora_B.detach(), lora_B_init.neg() }, 1),
+    };
+
+    public override void LoadPeft(IReadOnlyDictionary<string, Tensor> tensors)
+    {
+        var a = Saved(tensors, "lora_A.weight");
+        var b = Saved(tensors, "lora_B.weight");
+        var r = lora_A.shape[0];
+        if (a.shape[0] != 2 * r || b.ndim != 2 || b.shape[1] != 2 * r)
+            throw new InvalidDataException($"a residual-split adapter of rank {r} is saved at rank {2 * r}; got lora_A [{string.Join(", ", a.shape)}].");
+        PeftAdapterCheckpoint.CopyInto(lora_A, a.narrow(0, 0, r), "lora_A.weight[:r]");
+        PeftAdapterCheckpoint.CopyInto(lora_A_init, a.narrow(0, r, r), "lora_A.weight[r:]");
+        PeftAdapterCheckpoint.CopyInto(lora_B, b.narrow(1, 0, r), "lora_B.weight[:, :r]");
+        PeftAdapterCheckpoint.CopyInto(lora_B_init, b.narrow(1, r, r).neg(), "lora_B.weight[:, r:]");
+    }
 
     /// <summary>
     /// PiSSA / MiLoRA factors from W = U S Vᵀ (computed in float64): B = U_r (S_r/s)^½, A = (S_r/s)^½ V_rᵀ over the

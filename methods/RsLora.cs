@@ -4,6 +4,7 @@
 // gradients rank-stable. Everything else is LoRA (peft: LoraConfig(use_rslora=True)): A Kaiming-uniform, B = 0,
 // so ΔW = 0 at init; ΔW = (α/√r)·B·A merges. Trainable parameters: Σ over targets r(d_in + d_out).
 
+using System.Text.Json.Nodes;
 using PeftBench.Core.Methods;
 using PeftBench.Core.Sites;
 using static TorchSharp.torch;
@@ -22,4 +23,6 @@ public sealed class RsLora : LoraFamily<LoraConfig>
     protected override LinearAdapter CreateAdapter(AdaptableLinear linear, LoraConfig config, MethodContext context) =>
         new LoraAdapter(LoraAdapter.KaimingUniformA(config.Rank, linear.InFeatures, context),
             zeros(linear.OutFeatures, config.Rank, device: context.Device), config.Alpha / Math.Sqrt(config.Rank), config.Dropout);
+
+    protected override void AdjustPeftConfig(JsonObject peftConfig, LoraConfig config) => peftConfig["use_rslora"] = true;
 }
