@@ -197,10 +197,13 @@ public class LoraAdapter : LinearAdapter, IPeftAdapterTensors
     public Parameter lora_B;
     private readonly double scaling;
 
-    /// <summary>peft's default init: A Kaiming-uniform, B = 0, scaling α/r.</summary>
-    public LoraAdapter(long inFeatures, long outFeatures, LoraConfig config, MethodContext context)
+    /// <summary>
+    /// peft's default init: A Kaiming-uniform, B = 0, scaling α/r unless <paramref name="scaling"/> says otherwise
+    /// (rsLoRA's α/√r); <paramref name="trainA"/> false keeps A frozen (LoRA-FA).
+    /// </summary>
+    public LoraAdapter(long inFeatures, long outFeatures, LoraConfig config, MethodContext context, double? scaling = null, bool trainA = true)
         : this(KaimingUniformA(config.Rank, inFeatures, context), zeros(outFeatures, config.Rank, device: context.Device),
-               config.Alpha / config.Rank, config.Dropout)
+               scaling ?? config.Alpha / config.Rank, config.Dropout, trainA)
     {
     }
 
@@ -226,7 +229,7 @@ public class LoraAdapter : LinearAdapter, IPeftAdapterTensors
     }
 
     /// <summary>kaiming_uniform_(a=√5) on [r, d_in]: gain √(2/(1+5)), bound = gain·√(3/fan_in) = 1/√d_in.</summary>
-    public static Tensor KaimingUniformA(int rank, long inFeatures, MethodContext context)
+    private static Tensor KaimingUniformA(int rank, long inFeatures, MethodContext context)
     {
         var bound = 1.0 / Math.Sqrt(inFeatures);
         using var _ = no_grad();

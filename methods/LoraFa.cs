@@ -8,7 +8,6 @@
 
 using PeftBench.Core.Methods;
 using PeftBench.Core.Sites;
-using static TorchSharp.torch;
 
 namespace PeftBench.Methods;
 
@@ -24,6 +23,5 @@ public sealed class LoraFa : LoraFamily<LoraConfig>
     protected override long TrainablePerTarget(AdaptableLinear linear, int rank) => rank * linear.OutFeatures;
 
     protected override LinearAdapter CreateAdapter(AdaptableLinear linear, LoraConfig config, MethodContext context) =>
-        new LoraAdapter(LoraAdapter.KaimingUniformA(config.Rank, linear.InFeatures, context),
-            zeros(linear.OutFeatures, config.Rank, device: context.Device), config.Alpha / config.Rank, config.Dropout, trainA: false);
+        new LoraAdapter(linear.InFeatures, linear.OutFeatures, config, context, trainA: false);
 }

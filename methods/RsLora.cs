@@ -7,7 +7,6 @@
 using System.Text.Json.Nodes;
 using PeftBench.Core.Methods;
 using PeftBench.Core.Sites;
-using static TorchSharp.torch;
 
 namespace PeftBench.Methods;
 
@@ -21,8 +20,7 @@ public sealed class RsLora : LoraFamily<LoraConfig>
     public override LoraConfig Defaults => new();
 
     protected override LinearAdapter CreateAdapter(AdaptableLinear linear, LoraConfig config, MethodContext context) =>
-        new LoraAdapter(LoraAdapter.KaimingUniformA(config.Rank, linear.InFeatures, context),
-            zeros(linear.OutFeatures, config.Rank, device: context.Device), config.Alpha / Math.Sqrt(config.Rank), config.Dropout);
+        new LoraAdapter(linear.InFeatures, linear.OutFeatures, config, context, scaling: config.Alpha / Math.Sqrt(config.Rank));
 
     protected override void AdjustPeftConfig(JsonObject peftConfig, LoraConfig config) => peftConfig["use_rslora"] = true;
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using PeftBench.Core.Checkpoints;
 using PeftBench.Core.Methods;
 using PeftBench.Core.Models;
 using PeftBench.Core.Seeding;
@@ -20,6 +21,9 @@ namespace PeftBench.Harness.Running;
 public sealed class CellRunner(IMemoryProbe memory)
 {
     private readonly Dictionary<string, TaskData> taskData = new();
+
+    /// <summary>When set, each trained cell's adapter is saved in peft's layout under this folder / cell key.</summary>
+    public string? AdapterDirectory { get; init; }
     private readonly Dictionary<string, IReadOnlyDictionary<string, EncodedSplit>> encoded = new();
 
     public CellResult Run(PlannedCell cell, Action<int, int, double>? onStep = null)
@@ -69,6 +73,9 @@ public sealed class CellRunner(IMemoryProbe memory)
         if (outcome.DivergedReason is not null)
             return Result(cell, provenance, CellStatus.Diverged, outcome.DivergedReason, null, parameters,
                 Measure(outcome, setup, 0, double.NaN, null, total), cell.Task);
+
+        if (AdapterDirectory is not null && PeftAdapterCheckpoint.Supports(cell.Method))
+            PeftAdapterCheckpoint.Save(model, cell.Method, cell.Config, Path.Combine(AdapterDirectory, cell.Key));
 
         var eval = Stopwatch.StartNew();
         var metrics = new Dictionary<string, double>();
