@@ -14,5 +14,13 @@ public static class MethodCatalog
         new Lora(),
         new Houlsby(),
         new PromptTuning(),
+        new RsLora(),
+        new LoraFa(),
+        new LoraPlus(),
+        new Dora(),
+        new Pissa(),
+        new Milora(),
+        new Olora(),
+        new Corda(),
     }, m => m.Id);
 }

@@ -30,7 +30,8 @@ public static class RunCommand
         var output = new Option<string?>("--out") { Description = "Run folder. Default: results/runs/SUITE-PROFILE (re-running resumes it)." };
         var force = new Option<bool>("--force") { Description = "Re-run cells that already have a result." };
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder with the real GLUE layout (CoLA/, SST-2/ …). Default: the embedded data." };
-        foreach (var o in new Option[] { suite, tasks, models, methods, budgets, seeds, settings, profile, device, threads, output, force, dataDir })
+        var saveAdapters = new Option<bool>("--save-adapters") { Description = "Save each cell's trained adapter in huggingface/peft's layout (adapter_config.json + adapter_model.safetensors) under RUN/adapters/CELL-KEY, for methods that have one." };
+        foreach (var o in new Option[] { suite, tasks, models, methods, budgets, seeds, settings, profile, device, threads, output, force, dataDir, saveAdapters })
             root.Options.Add(o);
 
         root.SetAction(parse =>
@@ -52,6 +53,7 @@ public static class RunCommand
                 Out = parse.GetValue(output),
                 Force = parse.GetValue(force),
                 DataDir = parse.GetValue(dataDir),
+                SaveAdapters = parse.GetValue(saveAdapters),
             };
             return Execute(request, composition, AnsiConsole.Console);
         });
@@ -67,7 +69,7 @@ public static class RunCommand
             foreach (var p in e.Problems) console.MarkupLine($"  [red]•[/] {Markup.Escape(p)}");
             return ExitCodes.Usage;
         }
-        var results = new SuiteRunner(console).Run(plan, request.Force);
+        var results = new SuiteRunner(console).Run(plan, request.Force, request.SaveAdapters ? Path.Combine(plan.OutputDirectory, "adapters") : null);
         var paths = RunReport.Write(results, plan.OutputDirectory, ReportCommand.Options(
             $"{plan.Suite ?? "custom"} · profile {plan.Profile.Id}", plan.Suite, null));
         console.WriteLine();

@@ -18,6 +18,8 @@ public sealed record RunRequest
     public string? Out { get; init; }
     public bool Force { get; init; }
     public string? DataDir { get; init; }
+    /// <summary>Save each trained cell's adapter in peft's layout under RUN/adapters/CELL-KEY (methods that have one).</summary>
+    public bool SaveAdapters { get; init; }
     /// <summary><c>method.setting=value</c> overrides (<c>lora.rank=16</c>, <c>*.learning_rate=1e-3</c>).</summary>
     public IReadOnlyList<string> Settings { get; init; } = Array.Empty<string>();
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using PeftBench.Core.Checkpoints;
 using PeftBench.Core.Methods;
 using PeftBench.Core.Models;
 using PeftBench.Core.Seeding;
@@ -20,6 +21,9 @@ namespace PeftBench.Harness.Running;
 public sealed class CellRunner(IMemoryProbe memory)
 {
     private readonly Dictionary<string, TaskData> taskData = new();
+
+    /// <summary>When set, each trained cell's adapter is saved in peft's layout under this folder / cell key.</summary>
+    public string? AdapterDirectory { get; init; }
     private readonly Dictionary<string, IReadOnlyDictionary<string, EncodedSplit>> encoded = new();
 
     public CellResult Run(PlannedCell cell, Action<int, int, double>? onStep = null)
@@ -50,7 +54,11 @@ public sealed class CellRunner(IMemoryProbe memory)
         using var model = new SequenceClassifier(cell.Model.CreateBackbone(device), cell.Task.Head.Outputs, cell.Model.Config.HiddenDropoutProb, device);
         seeds.SeedGlobal("head");
         ReinitialiseHead(model);
-        var attachment = cell.Method.Apply(model, cell.Config, new MethodContext(device, seeds.Generator("adapter-init")));
+        var context = new MethodContext(device, seeds.Generator("adapter-init"))
+        {
+            Calibration = maxExamples => CalibrationBatches(cell, seeds, device, maxExamples),
+        };
+        var attachment = cell.Method.Apply(model, cell.Config, context);
         model.SetHeadTrainable(true);
         // Soft prompts take positions from the text: truncate inputs so prompt + text fit the position table.
         var splits = Encode(cell, cell.Model.Config.MaxSequenceLength - (int)(model.Sites.InputEmbeddings?.AddedPositions ?? 0));
@@ -65,6 +73,9 @@ public sealed class CellRunner(IMemoryProbe memory)
         if (outcome.DivergedReason is not null)
             return Result(cell, provenance, CellStatus.Diverged, outcome.DivergedReason, null, parameters,
                 Measure(outcome, setup, 0, double.NaN, null, total), cell.Task);
+
+        if (AdapterDirectory is not null && PeftAdapterCheckpoint.Supports(cell.Method))
+            PeftAdapterCheckpoint.Save(model, cell.Method, cell.Config, Path.Combine(AdapterDirectory, cell.Key));
 
         var eval = Stopwatch.StartNew();
         var metrics = new Dictionary<string, double>();
@@ -90,6 +101,26 @@ public sealed class CellRunner(IMemoryProbe memory)
 
         var inference = inferSeconds > 0 ? inferExamples / inferSeconds : double.NaN;
         return Result(cell, provenance, CellStatus.Ok, null, metrics, parameters, Measure(outcome, setup, eval.Elapsed.TotalSeconds, inference, merged, total), cell.Task);
+    }
+
+    /// <summary>
+    /// Up to <paramref name="maxExamples"/> training examples for a method's calibration pass (CorDA), drawn from
+    /// the cell seed ("calibration") without replacement, in batches of 32 on <paramref name="device"/>. Encoded at
+    /// the model's full length: calibrating methods add no soft-prompt positions. The caller owns the tensors.
+    /// </summary>
+    private IReadOnlyList<TokenBatch> CalibrationBatches(PlannedCell cell, SeedTree seeds, Device device, int maxExamples)
+    {
+        var train = Encode(cell, cell.Model.Config.MaxSequenceLength)["train"];
+        var random = seeds.Random("calibration");
+        var order = Enumerable.Range(0, train.Count).ToArray();
+        random.Shuffle(order);
+        return order.Take(Math.Min(maxExamples, train.Count)).Chunk(32)
+            .Select(chunk =>
+            {
+                var (batch, labels) = train.Batch(chunk, device, cell.Task.Head.IsRegression);
+                labels.Dispose();
+                return batch;
+            }).ToList();
     }
 
     /// <summary>Head weights drawn after seeding, so they depend on the cell seed only (not on what ran before).</summary>

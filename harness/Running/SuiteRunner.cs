@@ -14,7 +14,8 @@ namespace PeftBench.Harness.Running;
 /// </summary>
 public sealed class SuiteRunner(IAnsiConsole console)
 {
-    public IReadOnlyList<CellResult> Run(RunPlan plan, bool force)
+    /// <param name="adapterDirectory">Where trained adapters are saved in peft's layout (one folder per cell key); null for none.</param>
+    public IReadOnlyList<CellResult> Run(RunPlan plan, bool force, string? adapterDirectory = null)
     {
         var store = new ResultStore(plan.OutputDirectory);
         var pending = plan.Cells.Where(c => force || !store.IsFinished(c.Key)).ToList();
@@ -22,7 +23,7 @@ public sealed class SuiteRunner(IAnsiConsole console)
         console.MarkupLine($"[bold]{plan.Cells.Count}[/] cells planned, [green]{finished}[/] already finished, [yellow]{pending.Count}[/] to run → {Markup.Escape(plan.OutputDirectory)}");
 
         using var memory = MemoryProbes.For(plan.Cells.FirstOrDefault()?.Device ?? "cpu");
-        var runner = new CellRunner(memory);
+        var runner = new CellRunner(memory) { AdapterDirectory = adapterDirectory };
         var clock = Stopwatch.StartNew();
         for (var i = 0; i < pending.Count; i++)
         {

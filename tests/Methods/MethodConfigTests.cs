@@ -15,9 +15,10 @@ public sealed class MethodConfigTests
     private static IPeftMethod Get(string id) => MethodCatalog.Create().Get(id);
 
     [Test]
-    public void CatalogHoldsExactlyTheSixMethods() =>
+    public void CatalogHoldsExactlyTheRegisteredMethods() =>
         Assert.That(MethodCatalog.Create().Ids,
-            Is.EquivalentTo(new[] { "full-ft", "linear-probe", "bitfit", "lora", "houlsby", "prompt-tuning" }));
+            Is.EquivalentTo(new[] { "full-ft", "linear-probe", "bitfit", "lora", "houlsby", "prompt-tuning",
+                "rslora", "lora-fa", "lora-plus", "dora", "pissa", "milora", "olora", "corda" }));
 
     [Test]
     public void DefaultHyperparameters()
@@ -50,7 +51,10 @@ public sealed class MethodConfigTests
             Assert.That(Get("lora").Knob, Is.EqualTo(new Knob("rank", 1, 256)));
             Assert.That(Get("houlsby").Knob, Is.EqualTo(new Knob("bottleneck", 1, 1024)));
             Assert.That(Get("prompt-tuning").Knob!.Name, Is.EqualTo("prompt_length"));
-            Assert.That(MethodCatalog.Create().All.Where(m => m.CanMerge).Select(m => m.Id), Is.EqualTo(new[] { "lora" }));
+            // Listed by exclusion: every method registered from here on is expected to merge unless it says so.
+            Assert.That(MethodCatalog.Create().All.Where(m => !m.CanMerge).Select(m => m.Id),
+                Is.EquivalentTo(new[] { "full-ft", "linear-probe", "bitfit", "houlsby", "prompt-tuning" }));
+            Assert.That(MethodCatalog.Create().All.Where(m => m.CanMerge).Select(m => m.Id), Does.Contain("lora"));
             Assert.That(MethodCatalog.Create().All.Where(m => !m.PreservesOutputAtInit).Select(m => m.Id), Is.EqualTo(new[] { "prompt-tuning" }));
         });
     }

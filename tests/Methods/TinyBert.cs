@@ -31,7 +31,8 @@ internal static class TinyBert
         return model;
     }
 
-    public static MethodContext Context(ulong seed) => new(CPU, new Generator(seed, CPU));
+    /// <summary>The init generator from <paramref name="seed"/>, and the fixed batch as calibration data (CorDA).</summary>
+    public static MethodContext Context(ulong seed) => new(CPU, new Generator(seed, CPU)) { Calibration = _ => new[] { Batch().Batch } };
 
     /// <summary>A fixed batch: CLS (id 2) first, random tokens, the last rows padded.</summary>
     public static (TokenBatch Batch, Tensor Labels) Batch()

@@ -9,8 +9,14 @@ namespace PeftBench.Core.Methods;
 /// <summary>The setting budget fitting turns (rank, bottleneck width, prompt length …) and its range.</summary>
 public sealed record Knob(string Name, int Min, int Max);
 
-/// <summary>What a method needs at attach time: the device and a generator seeded from the cell seed.</summary>
-public sealed record MethodContext(Device Device, Generator Generator);
+/// <summary>
+/// What a method needs at attach time: the device, a generator seeded from the cell seed and, where the runner
+/// has training data, a <see cref="CalibrationSource"/> (null in contexts without data).
+/// </summary>
+public sealed record MethodContext(Device Device, Generator Generator)
+{
+    public CalibrationSource? Calibration { get; init; }
+}
 
 /// <summary>
 /// A parameter-efficient fine-tuning method: one file + one catalog line. It freezes what it does not train,

@@ -37,6 +37,11 @@ public abstract record MethodConfig
         return sorted.ToJsonString();
     }
 
+    /// <summary>The config of type <paramref name="type"/> that <see cref="ToCanonicalJson"/> wrote (adapter checkpoints).</summary>
+    public static MethodConfig FromCanonicalJson(Type type, string json) =>
+        (MethodConfig)(JsonSerializer.Deserialize(json, type, Canonical)
+            ?? throw new JsonException($"no {type.Name} in '{json}'."));
+
     /// <summary>Snake-case names of the settable properties, for error messages and <c>--set</c>.</summary>
     public IReadOnlyList<string> SettingNames() => SettableProperties().Select(p => JsonNamingPolicy.SnakeCaseLower.ConvertName(p.Name)).ToList();
 
