@@ -14,5 +14,9 @@ public static class MethodCatalog
         new Lora(),
         new Houlsby(),
         new PromptTuning(),
+        new Vera(),
+        new FourierFt(),
+        new Loha(),
+        new Lokr(),
     }, m => m.Id);
 }
