@@ -18,5 +18,6 @@ public static class MethodCatalog
         new FourierFt(),
         new Loha(),
         new Lokr(),
+        new Oft(),
     }, m => m.Id);
 }
