@@ -19,5 +19,6 @@ public static class MethodCatalog
         new Loha(),
         new Lokr(),
         new Oft(),
+        new Boft(),
     }, m => m.Id);
 }

@@ -34,6 +34,7 @@ public sealed class MethodContractTests
         ["loha"] = _ => false,
         ["lokr"] = _ => false,
         ["oft"] = _ => false,
+        ["boft"] = _ => false,
     };
 
     /// <summary>Methods whose init draws nothing (OFT and BOFT start at the identity rotation, as in peft): the seed cannot change them.</summary>
