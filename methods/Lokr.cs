@@ -114,7 +114,7 @@ public sealed class Lokr : PeftMethod<LokrConfig>
     private static int FullRank(KronShape s) => (int)Math.Ceiling(Math.Max(s.B, s.E) / 2.0);
 
     /// <summary>peft's factorization: (m, n) with m ≤ n, m·n = dimension, m + n smallest, m ≤ factor when factor &gt; 0.</summary>
-    internal static (long M, long N) Factorization(long dimension, int factor)
+    public static (long M, long N) Factorization(long dimension, int factor)
     {
         if (factor > 0 && dimension % factor == 0) { var f = (long)factor; return (Math.Min(f, dimension / f), Math.Max(f, dimension / f)); }
         long limit = factor == -1 ? dimension : factor;

@@ -20,5 +20,6 @@ public static class MethodCatalog
         new Lokr(),
         new Oft(),
         new Boft(),
+        new Hra(),
     }, m => m.Id);
 }

@@ -35,6 +35,7 @@ public sealed class MethodContractTests
         ["lokr"] = _ => false,
         ["oft"] = _ => false,
         ["boft"] = _ => false,
+        ["hra"] = _ => false,
     };
 
     /// <summary>Methods whose init draws nothing (OFT and BOFT start at the identity rotation, as in peft): the seed cannot change them.</summary>
