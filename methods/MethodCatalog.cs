@@ -21,5 +21,6 @@ public static class MethodCatalog
         new Oft(),
         new Boft(),
         new Hra(),
+        new Flora(),
     }, m => m.Id);
 }

@@ -36,6 +36,7 @@ public sealed class MethodContractTests
         ["oft"] = _ => false,
         ["boft"] = _ => false,
         ["hra"] = _ => false,
+        ["flora"] = _ => false,
     };
 
     /// <summary>Methods whose init draws nothing (OFT and BOFT start at the identity rotation, as in peft): the seed cannot change them.</summary>
