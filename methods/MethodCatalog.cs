@@ -22,5 +22,8 @@ public static class MethodCatalog
         new Boft(),
         new Hra(),
         new Flora(),
+        new Slora(),
+        new Nlora(),
+        new IntTune(),
     }, m => m.Id);
 }

@@ -37,10 +37,16 @@ public sealed class MethodContractTests
         ["boft"] = _ => false,
         ["hra"] = _ => false,
         ["flora"] = _ => false,
+        ["slora"] = _ => false,
+        ["nlora"] = _ => false,
+        ["inttune"] = _ => false,
     };
 
-    /// <summary>Methods whose init draws nothing (OFT and BOFT start at the identity rotation, as in peft): the seed cannot change them.</summary>
-    private static readonly IReadOnlySet<string> DeterministicInit = new HashSet<string> { "oft", "boft" };
+    /// <summary>
+    /// Methods whose init draws nothing (OFT and BOFT start at the identity rotation, as in peft; NLoRA and IntTune
+    /// copy rows and columns of W₀): the seed cannot change them.
+    /// </summary>
+    private static readonly IReadOnlySet<string> DeterministicInit = new HashSet<string> { "oft", "boft", "nlora", "inttune" };
 
     /// <summary>Same shape and every element equal (bit-identical for finite values).</summary>
     private static bool Same(Tensor a, Tensor b)
