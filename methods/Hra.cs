@@ -124,21 +124,11 @@ public sealed class HraAdapter : LinearAdapter
     {
         applyGs = config.ApplyGs;
         var r = config.Rank;
+        // peft: kaiming_uniform_(a = √5) on [d_in, r/2], each column repeated twice (even r); on [d_in, r] for odd r.
         using (no_grad())
-        {
-            if (r % 2 == 0)
-            {
-                // peft: kaiming_uniform_(a = √5) on [d_in, r/2] (bound 1/√(r/2)), each column repeated twice.
-                var bound = 1.0 / Math.Sqrt(r / 2);
-                var half = rand(new long[] { inFeatures, r / 2 }, generator: context.Generator, device: context.Device).mul_(2 * bound).sub_(bound);
-                hra_u = new Parameter(half.repeat_interleave(2L, dim: 1));
-            }
-            else
-            {
-                var bound = 1.0 / Math.Sqrt(r);
-                hra_u = new Parameter(rand(new long[] { inFeatures, r }, generator: context.Generator, device: context.Device).mul_(2 * bound).sub_(bound));
-            }
-        }
+            hra_u = new Parameter(r % 2 == 0
+                ? KaimingUniform.Draw(inFeatures, r / 2, context).repeat_interleave(2L, dim: 1)
+                : KaimingUniform.Draw(inFeatures, r, context));
         RegisterComponents();
     }
 

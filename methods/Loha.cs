@@ -78,14 +78,6 @@ public sealed class Loha : PeftMethod<LohaConfig>
             linear.Attach(AdapterName, new LohaAdapter(linear.InFeatures, linear.OutFeatures, config, context));
         return new MethodAttachment(config);
     }
-
-    /// <summary>kaiming_uniform_(a = √5) on a [rows, fan_in] tensor: U(−1/√fan_in, 1/√fan_in).</summary>
-    internal static Parameter KaimingUniform(long rows, long fanIn, MethodContext context)
-    {
-        var bound = 1.0 / Math.Sqrt(fanIn);
-        using var _ = no_grad();
-        return new Parameter(rand(new[] { rows, fanIn }, generator: context.Generator, device: context.Device).mul_(2 * bound).sub_(bound));
-    }
 }
 
 /// <summary>The four factors of one linear; names mirror peft's <c>hada_w1_a</c> (d_out×r) … <c>hada_w2_b</c> (r×d_in).</summary>
@@ -97,9 +89,9 @@ public sealed class LohaAdapter : LinearAdapter
     public LohaAdapter(long inFeatures, long outFeatures, LohaConfig config, MethodContext context) : base(nameof(LohaAdapter))
     {
         scaling = config.Alpha / config.Rank;
-        hada_w1_a = Loha.KaimingUniform(outFeatures, config.Rank, context);
-        hada_w1_b = Loha.KaimingUniform(config.Rank, inFeatures, context);
-        hada_w2_a = Loha.KaimingUniform(outFeatures, config.Rank, context);
+        hada_w1_a = new Parameter(KaimingUniform.Draw(outFeatures, config.Rank, context));
+        hada_w1_b = new Parameter(KaimingUniform.Draw(config.Rank, inFeatures, context));
+        hada_w2_a = new Parameter(KaimingUniform.Draw(outFeatures, config.Rank, context));
         hada_w2_b = new Parameter(zeros(config.Rank, inFeatures, device: context.Device));
         RegisterComponents();
     }

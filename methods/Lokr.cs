@@ -143,11 +143,11 @@ public sealed class LokrAdapter : LinearAdapter
         scaling = config.Alpha / config.Rank;
         lokr_w1 = new Parameter(zeros(shape.A, shape.C, device: context.Device));
         if (Lokr.UsesFullW2(shape, config.Rank))
-            lokr_w2 = Loha.KaimingUniform(shape.B, shape.E, context);
+            lokr_w2 = new Parameter(KaimingUniform.Draw(shape.B, shape.E, context));
         else
         {
-            lokr_w2_a = Loha.KaimingUniform(shape.B, config.Rank, context);
-            lokr_w2_b = Loha.KaimingUniform(config.Rank, shape.E, context);
+            lokr_w2_a = new Parameter(KaimingUniform.Draw(shape.B, config.Rank, context));
+            lokr_w2_b = new Parameter(KaimingUniform.Draw(config.Rank, shape.E, context));
         }
         RegisterComponents();
     }

@@ -156,8 +156,8 @@ public sealed class ThreeMatrixAdapter : LinearAdapter
             }
             else
             {
-                a = Uniform(new long[] { r, host.InFeatures }, context);
-                n = Uniform(new long[] { r, r }, context);
+                a = KaimingUniform.Draw(r, host.InFeatures, context);
+                n = KaimingUniform.Draw(r, r, context);
                 b = zeros(host.OutFeatures, r, device: context.Device);
             }
         }
@@ -165,13 +165,6 @@ public sealed class ThreeMatrixAdapter : LinearAdapter
         if (onlyMiddle) { frozen_A = a; frozen_B = b; }
         else { lora_A = new Parameter(a); lora_B = new Parameter(b); }
         RegisterComponents();
-    }
-
-    /// <summary>kaiming_uniform_(a = √5) on [rows, fan_in]: U(−1/√fan_in, 1/√fan_in).</summary>
-    private static Tensor Uniform(long[] shape, MethodContext context)
-    {
-        var bound = 1.0 / Math.Sqrt(shape[1]);
-        return rand(shape, generator: context.Generator, device: context.Device).mul_(2 * bound).sub_(bound);
     }
 
     private Tensor A => lora_A ?? frozen_A!;

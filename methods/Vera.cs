@@ -85,22 +85,12 @@ public sealed class Vera : PeftMethod<VeraConfig>
         var targets = model.Sites.SelectLinears(config.Targets);
         var maxIn = targets.Max(l => l.InFeatures);
         var maxOut = targets.Max(l => l.OutFeatures);
-        Tensor shared_A, shared_B;
-        using (no_grad())
-        {
-            // kaiming_uniform_(a = √5): bound = 1/√fan_in, fan_in being the second dimension (peft's _kaiming_init).
-            shared_A = KaimingUniform(new long[] { config.Rank, maxIn }, context);
-            shared_B = KaimingUniform(new long[] { maxOut, config.Rank }, context);
-        }
+        // peft's _kaiming_init: kaiming_uniform_(a = √5) on [r, max d_in] and [max d_out, r].
+        var shared_A = KaimingUniform.Draw(config.Rank, maxIn, context);
+        var shared_B = KaimingUniform.Draw(maxOut, config.Rank, context);
         foreach (var linear in targets)
             linear.Attach(AdapterName, new VeraAdapter(linear.OutFeatures, shared_A, shared_B, config, context));
         return new MethodAttachment(config);
-    }
-
-    private static Tensor KaimingUniform(long[] shape, MethodContext context)
-    {
-        var bound = 1.0 / Math.Sqrt(shape[1]);
-        return rand(shape, generator: context.Generator, device: context.Device).mul_(2 * bound).sub_(bound);
     }
 }
 
