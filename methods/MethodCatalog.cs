@@ -22,5 +22,16 @@ public static class MethodCatalog
         new Milora(),
         new Olora(),
         new Corda(),
+        new Vera(),
+        new FourierFt(),
+        new Loha(),
+        new Lokr(),
+        new Oft(),
+        new Boft(),
+        new Hra(),
+        new Flora(),
+        new Slora(),
+        new Nlora(),
+        new IntTune(),
     }, m => m.Id);
 }

@@ -18,7 +18,8 @@ public sealed class MethodConfigTests
     public void CatalogHoldsExactlyTheRegisteredMethods() =>
         Assert.That(MethodCatalog.Create().Ids,
             Is.EquivalentTo(new[] { "full-ft", "linear-probe", "bitfit", "lora", "houlsby", "prompt-tuning",
-                "rslora", "lora-fa", "lora-plus", "dora", "pissa", "milora", "olora", "corda" }));
+                "rslora", "lora-fa", "lora-plus", "dora", "pissa", "milora", "olora", "corda",
+                "vera", "fourierft", "loha", "lokr", "oft", "boft", "hra", "flora", "slora", "nlora", "inttune" }));
 
     [Test]
     public void DefaultHyperparameters()
