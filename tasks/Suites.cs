@@ -30,12 +30,13 @@ public static class Suites
     public static IReadOnlyList<Suite> Definitions() =>
     [
         new Suite(GlueSuite.Name, "the nine GLUE tasks × the six foundation methods", GlueSuite.TaskIds, FoundationMethods),
-        // CI regression gate: one single-sentence, one regression and one pair task, every registered method at one
-        // budget and one seed, at 2 pinned threads (results are bit-identical only at a fixed thread count), so a
+        // CI regression gate: one single-sentence, one regression and one pair task, every registered method at its
+        // default configuration (no single % budget fits them all on tiny-bert: LoKr tops out at 0.14%, LoHa starts at
+        // 0.22%) and one seed, at 2 pinned threads (results are bit-identical only at a fixed thread count), so a
         // rerun on the same machine reproduces the committed baseline exactly; the floor absorbs float noise only.
-        new Suite("ci", "regression gate: sst2, stsb, rte × every registered method, 0.5% budget, profile ci, 2 threads",
+        new Suite("ci", "regression gate: sst2, stsb, rte × every registered method at its defaults, profile ci, 2 threads",
             ["glue/sst2", "glue/stsb", "glue/rte"], [AllMethods],
-            DefaultProfile: "ci", DefaultBudgets: ["0.5%"], DefaultThreads: 2, MetricFloor: 0.001),
+            DefaultProfile: "ci", DefaultThreads: 2, MetricFloor: 0.001),
     ];
 
     /// <summary>Suite id → task ids, for reports (suite averages and column order).</summary>

@@ -56,7 +56,7 @@ public sealed class MethodConfigTests
             Assert.That(MethodCatalog.Create().All.Where(m => !m.CanMerge).Select(m => m.Id),
                 Is.EquivalentTo(new[] { "full-ft", "linear-probe", "bitfit", "houlsby", "prompt-tuning" }));
             Assert.That(MethodCatalog.Create().All.Where(m => m.CanMerge).Select(m => m.Id), Does.Contain("lora"));
-            Assert.That(MethodCatalog.Create().All.Where(m => !m.PreservesOutputAtInit).Select(m => m.Id), Is.EqualTo(new[] { "prompt-tuning" }));
+            Assert.That(MethodCatalog.Create().All.Where(m => !m.PreservesOutputAtInit).Select(m => m.Id), Is.EquivalentTo(new[] { "prompt-tuning", "fourierft", "nlora", "inttune" }));
         });
     }
 
