@@ -15,8 +15,21 @@ public sealed class GlueDataSource(GlueFormat format) : ITaskDataSource
         ? Path.Combine(AppContext.BaseDirectory, "data", "glue", Format.Folder)
         : Path.Combine(Path.GetFullPath(options.DataDirectory), Format.Folder);
 
-    public string Describe(DataOptions options) =>
-        (options.DataDirectory is null ? "embedded: " : "GLUE TSV: ") + Folder(options);
+    /// <summary>
+    /// Part of every cell key. The embedded data is named by its manifest's checksum, not by where the binaries
+    /// live, so the same data gives the same key in any clone (committed baselines match by key).
+    /// </summary>
+    public string Describe(DataOptions options) => options.DataDirectory is null
+        ? $"embedded: {Format.Folder} (MANIFEST.json sha256 {EmbeddedManifestChecksum()})"
+        : "GLUE TSV: " + Folder(options);
+
+    private static string EmbeddedManifestChecksum()
+    {
+        var manifest = Path.Combine(AppContext.BaseDirectory, "data", "glue", "MANIFEST.json");
+        return File.Exists(manifest)
+            ? Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(manifest)), 0, 8).ToLowerInvariant()
+            : "missing";
+    }
 
     public IEnumerable<string> Check(DataOptions options)
     {
