@@ -59,10 +59,10 @@ public static class PeftAdapterCheckpoint
             if (linear.Adapters is not [IPeftAdapterTensors adapter])
                 throw new NotSupportedException($"{linear.Path}: only one peft-layout adapter per linear can be saved.");
             foreach (var (name, tensor) in adapter.ToPeft())
-                tensors[$"{Prefix}{model.Backbone.ModelType}.{linear.Path}.{name}"] = tensor;
+                tensors[$"{Prefix}{model.Backbone.BaseModelPrefix}.{linear.Path}.{name}"] = tensor;
         }
         foreach (var (name, p) in model.Head.named_parameters())
-            tensors[$"{Prefix}classifier.{name}"] = p;
+            tensors[$"{Prefix}{model.Head.HeadName}.{name}"] = p;
 
         var targetModules = adapted.Select(l => l.Path[(l.Path.LastIndexOf('.') + 1)..]).Distinct().ToList();
         var adapterConfig = exporter.ToPeftConfig(config, targetModules);
@@ -112,7 +112,7 @@ public static class PeftAdapterCheckpoint
         var used = new HashSet<string>(StringComparer.Ordinal);
         foreach (var linear in model.Sites.Linears.Where(l => l.Adapters.Count > 0))
         {
-            var prefix = $"{Prefix}{model.Backbone.ModelType}.{linear.Path}.";
+            var prefix = $"{Prefix}{model.Backbone.BaseModelPrefix}.{linear.Path}.";
             var own = folder.Tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
                 .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value, StringComparer.Ordinal);
             ((IPeftAdapterTensors)linear.Adapters[0]).LoadPeft(own);
@@ -122,7 +122,7 @@ public static class PeftAdapterCheckpoint
         {
             foreach (var (name, p) in model.Head.named_parameters())
             {
-                var key = $"{Prefix}classifier.{name}";
+                var key = $"{Prefix}{model.Head.HeadName}.{name}";
                 if (!folder.Tensors.TryGetValue(key, out var saved)) throw new InvalidDataException($"the adapter folder has no '{key}'.");
                 CopyInto(p, saved, key);
                 used.Add(key);

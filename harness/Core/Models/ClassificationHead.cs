@@ -5,11 +5,23 @@ using static TorchSharp.torch;
 namespace PeftBench.Core.Models;
 
 /// <summary>
+/// A sequence-level head over a backbone's hidden states; each family pools as its Hugging Face
+/// <c>*ForSequenceClassification</c> does. <see cref="HeadName"/> is the module name in those checkpoints
+/// (<c>classifier</c>, <c>score</c>). Always trainable.
+/// </summary>
+public abstract class SequenceHead : nn.Module<Tensor, ModelInputs, Tensor>
+{
+    protected SequenceHead(string name) : base(name) { HeadName = name; }
+
+    public string HeadName { get; }
+}
+
+/// <summary>
 /// RoBERTa's sequence-classification head (Hugging Face <c>RobertaClassificationHead</c>: dense → tanh →
 /// dropout → out_proj on the first token), used for every encoder so that no untrained pooler enters the
-/// comparison. One output for regression (STS-B), C for classification. Always trainable.
+/// comparison. One output for regression (STS-B), C for classification.
 /// </summary>
-public sealed class ClassificationHead : nn.Module<Tensor, Tensor>
+public sealed class ClassificationHead : SequenceHead
 {
     private readonly Dropout dropout;
     private readonly Linear dense;
@@ -24,7 +36,8 @@ public sealed class ClassificationHead : nn.Module<Tensor, Tensor>
     }
 
     /// <param name="hidden">[B, T, d]; the head reads position 0.</param>
-    public override Tensor forward(Tensor hidden)
+    /// <param name="inputs">Unused: the first token is always real.</param>
+    public override Tensor forward(Tensor hidden, ModelInputs inputs)
     {
         var first = hidden.select(1, 0);
         var h = torch.tanh(dense.call(dropout.call(first)));

@@ -4,42 +4,39 @@ using static TorchSharp.torch;
 
 namespace PeftBench.Core.Models;
 
-/// <summary>A token batch: ids, mask and segment ids, each [B, T].</summary>
-public sealed record TokenBatch(Tensor InputIds, Tensor AttentionMask, Tensor? TokenTypeIds);
-
 /// <summary>
-/// Encoder + classification/regression head: the model every GLUE cell trains. Parameter names follow
-/// Hugging Face's <c>*ForSequenceClassification</c> (<c>bert.encoder…</c>, <c>classifier.…</c>). It remembers
+/// Backbone + classification/regression head: the model every classification cell trains, for every family.
+/// Parameter names follow Hugging Face's <c>*ForSequenceClassification</c> (<c>bert.encoder…</c>,
+/// <c>classifier.…</c>; <c>model.layers…</c>, <c>score.…</c> for LLaMA). It remembers
 /// which parameters belonged to the pretrained backbone so the harness can split trainable parameters into
 /// adapter (added by the method), head and other (unfrozen backbone weights).
 /// </summary>
-public sealed class SequenceClassifier : nn.Module<TokenBatch, Tensor>
+public sealed class SequenceClassifier : nn.Module<ModelInputs, Tensor>
 {
-    private readonly EncoderBackbone backbone;
-    private readonly ClassificationHead classifier;
+    private readonly Backbone backbone;
+    private readonly SequenceHead classifier;
     private readonly HashSet<string> backboneParameterNames;
     private readonly HashSet<string> headParameterNames;
 
-    public EncoderBackbone Backbone => backbone;
-    public ClassificationHead Head => classifier;
+    public Backbone Backbone => backbone;
+    public SequenceHead Head => classifier;
     public SiteRegistry Sites => backbone.Sites;
     public long Outputs { get; }
 
-    public SequenceClassifier(EncoderBackbone backbone, long outputs, double headDropout, Device? device = null)
+    public SequenceClassifier(Backbone backbone, long outputs, double headDropout, Device? device = null)
         : base(nameof(SequenceClassifier))
     {
         this.backbone = backbone;
-        classifier = new ClassificationHead(backbone.HiddenSize, outputs, headDropout, device);
+        classifier = backbone.CreateClassificationHead(outputs, headDropout, device);
         Outputs = outputs;
-        // Registered by hand: the backbone's name is its model type, as in Hugging Face checkpoints.
-        register_module(backbone.ModelType, backbone);
-        register_module("classifier", classifier);
-        backboneParameterNames = backbone.named_parameters().Select(p => $"{backbone.ModelType}.{p.name}").ToHashSet();
-        headParameterNames = classifier.named_parameters().Select(p => $"classifier.{p.name}").ToHashSet();
+        // Registered by hand under Hugging Face's names: the backbone's base_model_prefix and the head's name.
+        register_module(backbone.BaseModelPrefix, backbone);
+        register_module(classifier.HeadName, classifier);
+        backboneParameterNames = backbone.named_parameters().Select(p => $"{backbone.BaseModelPrefix}.{p.name}").ToHashSet();
+        headParameterNames = classifier.named_parameters().Select(p => $"{classifier.HeadName}.{p.name}").ToHashSet();
     }
 
-    public override Tensor forward(TokenBatch batch) =>
-        classifier.call(backbone.Encode(batch.InputIds, batch.AttentionMask, batch.TokenTypeIds));
+    public override Tensor forward(ModelInputs batch) => classifier.call(backbone.Forward(batch), batch);
 
     /// <summary>Where a parameter came from: the head, the pretrained backbone, or a method's own module.</summary>
     public ParameterOrigin OriginOf(string parameterName) =>

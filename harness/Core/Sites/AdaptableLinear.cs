@@ -22,6 +22,19 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
     /// <summary>Role of this projection (<see cref="SiteRoles"/>), the contract methods select by.</summary>
     public string Role { get; }
 
+    /// <summary>
+    /// Every role this projection serves: <see cref="Role"/> alone, except for fused projections such as GPT-2's
+    /// <c>c_attn</c> (<see cref="SiteRoles.FusedQkv"/>, also selected by <c>attn.q</c>/<c>attn.k</c>/<c>attn.v</c>, as
+    /// huggingface/peft targets <c>c_attn</c> where other families get <c>q_proj,v_proj</c>).
+    /// </summary>
+    public IReadOnlyList<string> Roles { get; }
+
+    /// <summary>
+    /// True where the Hugging Face checkpoint stores this weight transposed, as [in, out] (GPT-2's <c>Conv1D</c>).
+    /// The module always holds W as [out, in], so every method sees one layout; loaders and writers transpose.
+    /// </summary>
+    public bool CheckpointTransposed { get; }
+
     /// <summary>Transformer block index, or −1 outside the blocks (e.g. the head).</summary>
     public int LayerIndex { get; }
 
@@ -33,19 +46,22 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
     public bool IsMerged { get; private set; }
     public IReadOnlyList<LinearAdapter> Adapters => adapters;
 
-    public AdaptableLinear(long inFeatures, long outFeatures, string role, int layerIndex, bool hasBias = true, Device? device = null)
+    public AdaptableLinear(long inFeatures, long outFeatures, string role, int layerIndex, bool hasBias = true, Device? device = null,
+        bool checkpointTransposed = false, ScalarType? dtype = null)
         : base(nameof(AdaptableLinear))
     {
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
         Role = role;
+        Roles = role == SiteRoles.FusedQkv ? [role, SiteRoles.Query, SiteRoles.Key, SiteRoles.Value] : [role];
+        CheckpointTransposed = checkpointTransposed;
         LayerIndex = layerIndex;
         // Same initialisation as torch.nn.Linear; pretrained weights overwrite it when loaded.
-        weight = new Parameter(empty(outFeatures, inFeatures, device: device));
+        weight = new Parameter(empty(outFeatures, inFeatures, dtype: dtype, device: device));
         nn.init.kaiming_uniform_(weight, Math.Sqrt(5));
         if (hasBias)
         {
-            bias = new Parameter(empty(outFeatures, device: device));
+            bias = new Parameter(empty(outFeatures, dtype: dtype, device: device));
             var bound = 1.0 / Math.Sqrt(inFeatures);
             nn.init.uniform_(bias, -bound, bound);
         }

@@ -44,7 +44,7 @@ public sealed class SiteRegistry
                 case ResidualSite r: r.Path = name; residuals.Add(r); break;
                 case KeyValuePrefixSite p: p.Path = name; prefixes.Add(p); break;
                 case InputEmbeddingSite i: input = i; break;
-                case TorchSharp.Modules.LayerNorm: norms.Add((name, module)); break;
+                case TorchSharp.Modules.LayerNorm or INormalization: norms.Add((name, module)); break;
             }
         }
         var backboneParameters = root.parameters().Sum(p => p.numel());
@@ -58,7 +58,7 @@ public sealed class SiteRegistry
     public IReadOnlyList<AdaptableLinear> SelectLinears(IEnumerable<string> targets)
     {
         var patterns = targets.Select(t => t.Trim()).Where(t => t.Length > 0).ToList();
-        return Linears.Where(l => l.Role != SiteRoles.Head && patterns.Any(p => Matches(l.Role, l.Path, p))).ToList();
+        return Linears.Where(l => l.Role != SiteRoles.Head && patterns.Any(p => l.Roles.Any(role => Matches(role, l.Path, p)))).ToList();
     }
 
     public IReadOnlyList<ResidualSite> SelectResiduals(params string[] roles) =>
@@ -72,3 +72,6 @@ public sealed class SiteRegistry
         return Glob.IsGlob(pattern) && Glob.Matches(pattern, path);
     }
 }
+
+/// <summary>Marks a normalisation module that is not a TorchSharp LayerNorm (LLaMA's RMSNorm), so LN-tuning finds it.</summary>
+public interface INormalization { }

@@ -13,6 +13,8 @@ public static class SiteRoles
     public const string MlpUp = "mlp.up";
     public const string MlpGate = "mlp.gate";
     public const string MlpDown = "mlp.down";
+    /// <summary>A fused query/key/value projection (GPT-2's <c>c_attn</c>); also matched by each of q, k and v.</summary>
+    public const string FusedQkv = "attn.qkv";
     public const string Head = "head";
 
     /// <summary>Residual-stream sites: a sublayer's output before it is added back to the residual.</summary>
@@ -20,5 +22,5 @@ public static class SiteRoles
     public const string AfterMlp = "residual.mlp";
 
     public static readonly IReadOnlyList<string> LinearRoles =
-        new[] { Query, Key, Value, AttentionOutput, MlpUp, MlpGate, MlpDown, Head };
+        new[] { Query, Key, Value, FusedQkv, AttentionOutput, MlpUp, MlpGate, MlpDown, Head };
 }
