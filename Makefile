@@ -3,7 +3,7 @@ DOTNET ?= dotnet
 PROFILE ?= default
 THREADS ?= 2
 
-.PHONY: build run smoke test ci baseline compare list report pretrain data clean
+.PHONY: build run smoke test ci baseline compare list report pretrain data clean gpu-probe-check
 
 build:
 	$(DOTNET) build Bench.sln -c Release
@@ -53,3 +53,10 @@ pretrain:
 
 clean:
 	$(DOTNET) clean Bench.sln
+
+# The NVML GPU-memory probe on a real GPU, without TorchSharp: a self-contained, trimmed binary (~15 MB, no .NET
+# needed on the GPU machine) allocates 1 GiB then 3 GiB through the CUDA driver API and checks the probe's peaks.
+gpu-probe-check:
+	$(DOTNET) publish build/gpu-probe-check -c Release -r linux-x64 --self-contained -p:PublishTrimmed=true -p:PublishSingleFile=true -o .gpucheck
+	./.gpucheck/GpuProbeCheck
+

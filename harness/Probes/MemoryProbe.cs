@@ -14,8 +14,13 @@ public interface IMemoryProbe : IDisposable
 
 public static class MemoryProbes
 {
-    public static IMemoryProbe For(string device) =>
-        device.StartsWith("cuda", StringComparison.Ordinal) ? new NvidiaSmiMemoryProbe() : new ProcessHighWaterMarkProbe();
+    /// <summary>NVML on CUDA (nvidia-smi sampling where NVML cannot be loaded), the process high-water mark on CPU.</summary>
+    public static IMemoryProbe For(string device)
+    {
+        if (!device.StartsWith("cuda", StringComparison.Ordinal)) return new ProcessHighWaterMarkProbe();
+        var index = device.Contains(':') ? uint.Parse(device[(device.IndexOf(':') + 1)..], CultureInfo.InvariantCulture) : 0u;
+        return NvmlMemoryProbe.TryCreate(index, out _) ?? (IMemoryProbe)new NvidiaSmiMemoryProbe();
+    }
 }
 
 /// <summary>
