@@ -161,7 +161,7 @@ public abstract class LoraFamily<TConfig> : PeftMethod<TConfig>, IPeftCheckpoint
     protected virtual void AdjustPeftConfig(JsonObject peftConfig, TConfig config) { }
 
     /// <summary>Our defaults with peft's r, lora_alpha, lora_dropout and target_modules (module names).</summary>
-    public MethodConfig FromPeftConfig(JsonObject adapterConfig) => (LoraConfig)Defaults with
+    public virtual MethodConfig FromPeftConfig(JsonObject adapterConfig) => (LoraConfig)Defaults with
     {
         Rank = adapterConfig["r"]!.GetValue<int>(),
         Alpha = adapterConfig["lora_alpha"]!.GetValue<double>(),

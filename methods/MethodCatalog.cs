@@ -33,5 +33,10 @@ public static class MethodCatalog
         new Slora(),
         new Nlora(),
         new IntTune(),
+        new AdaLora(),
+        new IncreLora(),
+        new TriAdaptLora(),
+        new Kasa(),
+        new Mos(),
     }, m => m.Id);
 }

@@ -27,6 +27,9 @@ public sealed record CellResult
     public List<string> Suites { get; init; } = new();
     public ParameterSummary? Parameters { get; init; }
     public Measurements? Measurements { get; init; }
+    /// <summary>Ranks a rank-adaptive method allocated (AdaLoRA, IncreLoRA …); absent for every other method.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public RankAllocation? RankAllocation { get; init; }
     public Provenance? Provenance { get; init; }
 
     public bool IsOk => Status == CellStatus.Ok;
@@ -74,6 +77,16 @@ public sealed record ParameterSummary
     public long Backbone { get; init; }
     /// <summary>Trainable fraction of the backbone, head excluded (method_trainable / backbone).</summary>
     public double MethodTrainableFraction { get; init; }
+}
+
+/// <summary>Final ranks per adapted site (module path) and the parameters they hold; see MethodAttachment.Report.</summary>
+public sealed record RankAllocation
+{
+    /// <summary>Parameters of the ranks in use at the end of training.</summary>
+    public long AllocatedParameters { get; init; }
+    /// <summary>Trainable elements held during training (the reported trainable count).</summary>
+    public long HeldParameters { get; init; }
+    public Dictionary<string, int> Ranks { get; init; } = new();
 }
 
 public sealed record Measurements

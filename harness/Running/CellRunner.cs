@@ -100,8 +100,16 @@ public sealed class CellRunner(IMemoryProbe memory)
         }
 
         var inference = inferSeconds > 0 ? inferExamples / inferSeconds : double.NaN;
-        return Result(cell, provenance, CellStatus.Ok, null, metrics, parameters, Measure(outcome, setup, eval.Elapsed.TotalSeconds, inference, merged, total), cell.Task);
+        return Result(cell, provenance, CellStatus.Ok, null, metrics, parameters, Measure(outcome, setup, eval.Elapsed.TotalSeconds, inference, merged, total), cell.Task)
+            with { RankAllocation = Allocation(attachment.Report()) };
     }
+
+    private static RankAllocation? Allocation(RankAllocationReport? report) => report is null ? null : new RankAllocation
+    {
+        AllocatedParameters = report.AllocatedParameters,
+        HeldParameters = report.HeldParameters,
+        Ranks = report.Ranks.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(kv => kv.Key, kv => kv.Value),
+    };
 
     /// <summary>
     /// Up to <paramref name="maxExamples"/> training examples for a method's calibration pass (CorDA), drawn from

@@ -19,7 +19,8 @@ public sealed class MethodConfigTests
         Assert.That(MethodCatalog.Create().Ids,
             Is.EquivalentTo(new[] { "full-ft", "linear-probe", "bitfit", "lora", "houlsby", "prompt-tuning",
                 "rslora", "lora-fa", "lora-plus", "dora", "pissa", "milora", "olora", "corda",
-                "vera", "fourierft", "loha", "lokr", "oft", "boft", "hra", "flora", "slora", "nlora", "inttune" }));
+                "vera", "fourierft", "loha", "lokr", "oft", "boft", "hra", "flora", "slora", "nlora", "inttune",
+                "adalora", "increlora", "triadaptlora", "kasa", "mos" }));
 
     [Test]
     public void DefaultHyperparameters()
@@ -56,7 +57,7 @@ public sealed class MethodConfigTests
             Assert.That(MethodCatalog.Create().All.Where(m => !m.CanMerge).Select(m => m.Id),
                 Is.EquivalentTo(new[] { "full-ft", "linear-probe", "bitfit", "houlsby", "prompt-tuning" }));
             Assert.That(MethodCatalog.Create().All.Where(m => m.CanMerge).Select(m => m.Id), Does.Contain("lora"));
-            Assert.That(MethodCatalog.Create().All.Where(m => !m.PreservesOutputAtInit).Select(m => m.Id), Is.EquivalentTo(new[] { "prompt-tuning", "fourierft", "nlora", "inttune" }));
+            Assert.That(MethodCatalog.Create().All.Where(m => !m.PreservesOutputAtInit).Select(m => m.Id), Is.EquivalentTo(new[] { "prompt-tuning", "fourierft", "nlora", "inttune", "kasa" }));
         });
     }
 

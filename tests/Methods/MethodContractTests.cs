@@ -49,6 +49,11 @@ public sealed class MethodContractTests
         ["slora"] = _ => false,
         ["nlora"] = _ => false,
         ["inttune"] = _ => false,
+        ["adalora"] = _ => false,
+        ["increlora"] = _ => false,
+        ["triadaptlora"] = _ => false,
+        ["kasa"] = _ => false,
+        ["mos"] = _ => false,
     };
 
     /// <summary>
@@ -62,7 +67,12 @@ public sealed class MethodContractTests
     {
         "full-ft", "linear-probe", "bitfit", "houlsby", "prompt-tuning",
         "vera", "fourierft", "loha", "lokr", "oft", "boft", "hra", "flora", "slora", "nlora", "inttune",
+        "increlora", "triadaptlora", "mos",
     };
+
+    /// <summary>peft's key for the first query's A factor: lora_A is an nn.Linear for LoRA, a ParameterDict entry for AdaLoRA.</summary>
+    private static string FirstQueryAKey(string methodId) =>
+        "base_model.model.bert.encoder.layer.0.attention.self.query." + (methodId == "adalora" ? "lora_A" : "lora_A.weight");
 
     /// <summary>
     /// Methods whose init draws nothing (OFT and BOFT start at the identity rotation, as in peft; NLoRA and IntTune
@@ -348,7 +358,7 @@ public sealed class MethodContractTests
             {
                 Assert.That(folder.MethodId, Is.EqualTo(method.Id));
                 Assert.That(loadedConfig, Is.EqualTo(config));
-                Assert.That(folder.Tensors.Keys, Has.Some.EqualTo("base_model.model.bert.encoder.layer.0.attention.self.query.lora_A.weight"));
+                Assert.That(folder.Tensors.Keys, Has.Some.EqualTo(FirstQueryAKey(method.Id)));
                 Assert.That(folder.Tensors.Keys, Has.Some.EqualTo("base_model.model.classifier.out_proj.weight"));
                 Assert.That(folder.AdapterConfig["target_modules"]!.AsArray().Select(t => t!.GetValue<string>()), Is.EqualTo(new[] { "query", "value" }));
                 Assert.That(diff, Is.EqualTo(0f), "logits of the reloaded model");

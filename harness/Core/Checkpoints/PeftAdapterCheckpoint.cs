@@ -25,6 +25,12 @@ public interface IPeftCheckpointMethod
 
     /// <summary>Our config from a peft adapter_config.json (used when the folder was not written by PeftBench).</summary>
     MethodConfig FromPeftConfig(JsonObject adapterConfig);
+
+    /// <summary>
+    /// Adds what training decided to adapter_config.json (AdaLoRA's <c>rank_pattern</c>); nothing by default.
+    /// <paramref name="modulePrefix"/> is the backbone's model type (<c>bert</c>), which peft's keys start with.
+    /// </summary>
+    void AddTrainedState(JsonObject adapterConfig, SequenceClassifier model, string modulePrefix) { }
 }
 
 /// <summary>What a peft adapter folder holds: the method to rebuild, its config (ours, when we wrote it) and the tensors.</summary>
@@ -66,6 +72,7 @@ public static class PeftAdapterCheckpoint
 
         var targetModules = adapted.Select(l => l.Path[(l.Path.LastIndexOf('.') + 1)..]).Distinct().ToList();
         var adapterConfig = exporter.ToPeftConfig(config, targetModules);
+        exporter.AddTrainedState(adapterConfig, model, model.Backbone.ModelType);
         adapterConfig["task_type"] = "SEQ_CLS";
         adapterConfig["modules_to_save"] = new JsonArray("classifier", "score");
         adapterConfig["inference_mode"] = true;
@@ -87,12 +94,14 @@ public static class PeftAdapterCheckpoint
         return new PeftAdapterFolder(id, metadata.GetValueOrDefault("peftbench.config"), adapterConfig, tensors);
     }
 
-    /// <summary>peft's own LoRA flags name the method for a folder we did not write.</summary>
+    /// <summary>peft's own type and LoRA flags name the method for a folder we did not write.</summary>
     private static string InferMethod(JsonObject config)
     {
         var type = config["peft_type"]?.GetValue<string>();
-        if (type != "LORA") throw new NotSupportedException($"peft_type '{type}' is not supported; only LORA adapters load.");
+        if (type == "ADALORA") return "adalora";
+        if (type != "LORA") throw new NotSupportedException($"peft_type '{type}' is not supported; only LORA and ADALORA adapters load.");
         if (config["use_dora"]?.GetValue<bool>() == true) return "dora";
+        if (config["kasa_config"] is JsonObject) return "kasa";
         return config["use_rslora"]?.GetValue<bool>() == true ? "rslora" : "lora";
     }
 

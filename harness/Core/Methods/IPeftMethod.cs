@@ -81,7 +81,22 @@ public class MethodAttachment
     public virtual Tensor? AuxiliaryLoss() => null;
 
     public virtual void AfterOptimizerStep(int step, int totalSteps) { }
+
+    /// <summary>
+    /// What the method decided during training that the config does not say: the ranks it allocated per site
+    /// (AdaLoRA, IncreLoRA, TriAdaptLoRA). Stored in the cell result; null (the default) for methods whose
+    /// shape is fixed by the config, so their result files stay as they were.
+    /// </summary>
+    public virtual RankAllocationReport? Report() => null;
 }
+
+/// <summary>
+/// Ranks a rank-adaptive method ended with. <paramref name="AllocatedParameters"/>: the parameters of the ranks in
+/// use (what a resized adapter would hold); <paramref name="HeldParameters"/>: the trainable elements kept in
+/// memory during training (the reported trainable count: AdaLoRA's init_r triplets, a growth pool);
+/// <paramref name="Ranks"/>: rank per adapted site, by Hugging Face module path.
+/// </summary>
+public sealed record RankAllocationReport(long AllocatedParameters, long HeldParameters, IReadOnlyDictionary<string, int> Ranks);
 
 /// <summary>Typed base so that each method file works with its own config record.</summary>
 public abstract class PeftMethod<TConfig> : IPeftMethod where TConfig : MethodConfig
