@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
 using PeftBench.Core.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -59,14 +60,36 @@ public static class HfVisionLoader
         };
     }
 
-    /// <summary>Backbone name of a checkpoint key (task-model prefix stripped), or null for a skipped head/pooler key.</summary>
+    /// <summary>
+    /// Backbone name of a checkpoint key (task-model prefix stripped), or null for a skipped head/pooler key.
+    /// Files hold the names above (transformers 5 still writes them), but transformers 5 names its modules
+    /// <c>layers.N.attention.q_proj</c>, <c>layers.N.mlp.fc1</c> … in memory; a state dict saved straight from such a
+    /// model is mapped back too.
+    /// </summary>
     public static string? MapName(string key)
     {
         var name = key;
         foreach (var prefix in Prefixes)
             if (name.StartsWith(prefix, StringComparison.Ordinal)) { name = name[prefix.Length..]; break; }
-        return IgnoredPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal)) ? null : name;
+        if (IgnoredPrefixes.Any(p => name.StartsWith(p, StringComparison.Ordinal))) return null;
+        var v5 = TransformersV5Layer.Match(name);
+        if (!v5.Success) return name;
+        var module = v5.Groups[2].Value;
+        var mapped = V5Modules.TryGetValue(module, out var m) ? m : module;
+        return $"encoder.layer.{v5.Groups[1].Value}.{mapped}.{v5.Groups[3].Value}";
     }
+
+    private static readonly Regex TransformersV5Layer = new(@"^layers\.(\d+)\.(.+)\.(weight|bias)$", RegexOptions.CultureInvariant);
+
+    private static readonly IReadOnlyDictionary<string, string> V5Modules = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["attention.q_proj"] = "attention.attention.query",
+        ["attention.k_proj"] = "attention.attention.key",
+        ["attention.v_proj"] = "attention.attention.value",
+        ["attention.o_proj"] = "attention.output.dense",
+        ["mlp.fc1"] = "intermediate.dense",
+        ["mlp.fc2"] = "output.dense",
+    };
 
     /// <summary>Loads a task model's <c>classifier.*</c> weights from <paramref name="folder"/> into a head, strictly.</summary>
     public static void LoadHead(string folder, SequenceHead head)
