@@ -5,6 +5,7 @@ using PeftBench.Harness.Cli;
 // PeftBench: compare parameter-efficient fine-tuning methods across tasks, backbones, budgets and seeds.
 //   dotnet run --project harness -- --suite glue            run the GLUE suite (resumes an interrupted run)
 //   dotnet run --project harness -- list                    methods, tasks, models, suites, profiles
+//   dotnet run --project harness -- params --model llama-7b --method lora --json   exact counts, no weights
 //   dotnet run --project harness -- report RESULTS_DIR      tables and plots from result files alone
 //   dotnet run --project harness -- compare --baseline F --current RESULTS_DIR   the regression gate (exit 1 on regression)
 //   dotnet run --project harness -- baseline RESULTS_DIR --suite ci              freeze a run as results/baselines/ci.json
@@ -12,6 +13,7 @@ var composition = new Composition();
 var root = new RootCommand("PeftBench: a benchmarking harness for parameter-efficient fine-tuning.");
 RunCommand.AddTo(root, composition);
 ListCommand.AddTo(root, composition);
+ParamsCommand.AddTo(root, composition);
 ReportCommand.AddTo(root);
 CompareCommand.AddTo(root);
 BaselineCommand.AddTo(root);

@@ -146,7 +146,8 @@ public sealed class BoftAdapter : LinearAdapter
         {
             var perm = Boft.ButterflyPermutation(inFeatures, blocks >> i, blockSize / 2, factors - 1);
             // perm2mat: P[i, perm[i]] = 1.
-            permutations.Add(eye(inFeatures, device: context.Device).index_select(0, tensor(perm, device: context.Device)));
+            // Built on the CPU and moved: a constant, identical on every device (libtorch has no meta index_select).
+            permutations.Add(eye(inFeatures).index_select(0, tensor(perm)).to(context.Device));
         }
         boft_P = stack(permutations);
         RegisterComponents();

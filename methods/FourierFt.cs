@@ -97,7 +97,9 @@ public sealed class FourierFt : PeftMethod<FourierFtConfig>
         {
             var shape = (linear.OutFeatures, linear.InFeatures);
             if (!positions.TryGetValue(shape, out var flat))
-                positions[shape] = flat = randperm(shape.Item1 * shape.Item2, generator: context.Generator, device: context.Device).narrow(0, 0, config.NFrequency);
+                // Drawn on the CPU generator and moved: the same positions on every device (and libtorch has no
+                // randperm for the meta device that shape-only accounting builds on).
+                positions[shape] = flat = randperm(shape.Item1 * shape.Item2, generator: context.Generator).narrow(0, 0, config.NFrequency).to(context.Device);
             linear.Attach(AdapterName, new FourierFtAdapter(linear.OutFeatures, linear.InFeatures, flat, config, context));
         }
         return new MethodAttachment(config);

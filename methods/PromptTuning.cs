@@ -52,7 +52,6 @@ public sealed class PromptTuning : PeftMethod<PromptTuningConfig>
     public const string AdapterName = "prompt";
 
     /// <summary>Hugging Face name of the word-embedding matrix that SAMPLE_VOCAB draws from.</summary>
-    private const string WordEmbeddingsName = "embeddings.word_embeddings.weight";
 
     public override string Id => "prompt-tuning";
     public override int Version => 1;
@@ -98,11 +97,15 @@ public sealed class PromptTuning : PeftMethod<PromptTuningConfig>
         {
             if (config.Init == PromptInit.SampleVocab)
             {
-                var vocabulary = model.Backbone.named_parameters().FirstOrDefault(p => p.name == WordEmbeddingsName).parameter
-                    ?? throw new InvalidOperationException($"{Id}: init sample_vocab needs '{WordEmbeddingsName}' in the backbone.");
+                var vocabulary = model.Backbone.TokenEmbeddingWeight
+                    ?? throw new InvalidOperationException($"{Id}: init sample_vocab needs a token-embedding table; {model.Backbone.ModelType} has none (use init=random_uniform).");
+                // Drawn on the CPU generator, then moved: the same tokens on every device, meta included.
                 using var ids = randint(0, vocabulary.shape[0], new long[] { config.PromptLength }, generator: context.Generator,
-                    dtype: ScalarType.Int64, device: vocabulary.device);
-                initial = vocabulary.index_select(0, ids).to(context.Device);
+                    dtype: ScalarType.Int64).to(vocabulary.device);
+                // A shape-only build (meta device, `params`) has no vocabulary values to copy, and libtorch has no meta index_select.
+                initial = vocabulary.device.type == DeviceType.META
+                    ? empty(new[] { config.PromptLength, vocabulary.shape[1] }, device: context.Device)
+                    : vocabulary.index_select(0, ids).to(context.Device);
             }
             else
             {

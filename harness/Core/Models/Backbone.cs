@@ -25,6 +25,9 @@ public abstract class Backbone : nn.Module
     public abstract long HiddenSize { get; }
     public abstract SiteRegistry Sites { get; }
 
+    /// <summary>The token-embedding table [vocab, d] of text backbones (soft prompts initialise from it); null otherwise.</summary>
+    public virtual Tensor? TokenEmbeddingWeight => null;
+
     /// <summary>Final hidden states [B, T, d] for a batch of this family's inputs.</summary>
     public abstract Tensor Forward(ModelInputs inputs);
 

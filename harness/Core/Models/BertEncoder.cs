@@ -36,6 +36,7 @@ public sealed class BertEncoder : EncoderBackbone
     }
 
     public Embedding WordEmbeddings => embeddings.WordEmbeddings;
+    public override Tensor? TokenEmbeddingWeight => embeddings.WordEmbeddings.weight;
 
     public override Tensor Encode(Tensor inputIds, Tensor attentionMask, Tensor? tokenTypeIds)
     {

@@ -24,10 +24,15 @@ public sealed class SequenceClassifier : nn.Module<ModelInputs, Tensor>
     public long Outputs { get; }
 
     public SequenceClassifier(Backbone backbone, long outputs, double headDropout, Device? device = null)
-        : base(nameof(SequenceClassifier))
+        : this(backbone, backbone.CreateClassificationHead(outputs, headDropout, device), outputs) { }
+
+    /// <summary>The backbone alone, with no head (<c>params</c> without <c>--num-labels</c>); it cannot be run.</summary>
+    public static SequenceClassifier Headless(Backbone backbone) => new(backbone, new NoHead(), 0);
+
+    private SequenceClassifier(Backbone backbone, SequenceHead head, long outputs) : base(nameof(SequenceClassifier))
     {
         this.backbone = backbone;
-        classifier = backbone.CreateClassificationHead(outputs, headDropout, device);
+        classifier = head;
         Outputs = outputs;
         // Registered by hand under Hugging Face's names: the backbone's base_model_prefix and the head's name.
         register_module(backbone.BaseModelPrefix, backbone);
@@ -107,4 +112,13 @@ public sealed record ParameterCounts(long Adapter, long Head, long Other, long T
     public long Trainable => Adapter + Head + Other;
     /// <summary>What a method trains, head excluded: the quantity budgets are stated in.</summary>
     public long MethodTrainable => Adapter + Other;
+}
+
+/// <summary>No head: a backbone counted on its own.</summary>
+internal sealed class NoHead : SequenceHead
+{
+    public NoHead() : base("no_head") { }
+
+    public override Tensor forward(Tensor hidden, ModelInputs inputs) =>
+        throw new InvalidOperationException("this model was built without a head (no --num-labels); it can be counted, not run.");
 }
