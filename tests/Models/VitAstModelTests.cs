@@ -45,6 +45,17 @@ public sealed class VitAstModelTests
         Assert.That(classifier.state_dict().Keys.Where(k => k.StartsWith("classifier.", StringComparison.Ordinal)), Is.EquivalentTo(headKeys));
     }
 
+    [TestCase("vit-base-patch16-224", typeof(VitModel), 85_798_656L)]
+    [TestCase("ast-base", typeof(AstModel), 86_187_264L)]
+    public void BuiltInConfigsBuildThroughTheLoadersConfigReader(string name, Type type, long parameters)
+    {
+        // What a BackboneFamilies line for these families does: config.json text → config → model on a device.
+        var architecture = BuiltInArchitectures.All.Get(name);
+        using var model = HfVisionLoader.Create(HfVisionLoader.ConfigFromJson(architecture.ConfigJson, name), new Device("meta"));
+        Assert.That(model, Is.TypeOf(type));
+        Assert.That(Count(model), Is.EqualTo(parameters));
+    }
+
     [Test]
     public void VitBaseStateDictUsesTheClassicHuggingFaceNames()
     {
