@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using PeftBench.Core.Checkpoints;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace PeftBench.Core.Models;
@@ -79,15 +80,23 @@ public static class HfEncoderLoader
     }
 
     /// <summary>Copies a checkpoint into <paramref name="encoder"/>; returns the skipped keys. Throws on missing, unexpected or misshapen keys.</summary>
-    public static IReadOnlyList<string> LoadInto(BertEncoder encoder, IReadOnlyDictionary<string, Tensor> checkpoint, string sourceForErrors)
+    public static IReadOnlyList<string> LoadInto(BertEncoder encoder, IReadOnlyDictionary<string, Tensor> checkpoint, string sourceForErrors) =>
+        LoadInto(encoder, checkpoint, MapName, sourceForErrors);
+
+    /// <summary>
+    /// The strict copy for any backbone: <paramref name="mapName"/> turns a checkpoint key into a state-dict name, or
+    /// null for a key that is deliberately skipped (returned). Throws on missing, unexpected or misshapen keys.
+    /// </summary>
+    public static IReadOnlyList<string> LoadInto(nn.Module model, IReadOnlyDictionary<string, Tensor> checkpoint, Func<string, string?> mapName,
+        string sourceForErrors)
     {
         var ignored = new List<string>();
         var mapped = new Dictionary<string, Tensor>(StringComparer.Ordinal);
         var unexpected = new List<string>();
-        var target = encoder.state_dict();
+        var target = model.state_dict();
         foreach (var (key, value) in checkpoint.OrderBy(kv => kv.Key, StringComparer.Ordinal))
         {
-            var name = MapName(key);
+            var name = mapName(key);
             if (name is null) { ignored.Add(key); continue; }
             if (!target.ContainsKey(name)) { unexpected.Add(key); continue; }
             mapped[name] = value;

@@ -1,0 +1,57 @@
+using PeftBench.Core.Sites;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace PeftBench.Core.Models;
+
+/// <summary>
+/// What ViT and AST share: <c>embeddings</c> → <c>encoder</c> (pre-norm blocks) → final <c>layernorm</c>, with
+/// Hugging Face's module names so a <c>ViTModel</c>/<c>ASTModel</c> state dict loads unchanged (the ViT pooler is
+/// omitted: ViTForImageClassification does not use it). Every projection is an <see cref="AdaptableLinear"/>; each
+/// block has residual sites after attention and after the MLP and a key/value prefix site; the embeddings have an
+/// input site for soft prompts (VPT). Every parameter is created on the given device and dtype, so the model also
+/// builds on the meta device for shape-only work.
+/// </summary>
+public abstract class PatchTransformer : Backbone
+{
+    private readonly PatchEmbeddings embeddings;
+    private readonly VitEncoder encoder;
+    private readonly LayerNorm layernorm;
+    private readonly SiteRegistry sites;
+
+    public PatchTransformerConfig TransformerConfig { get; }
+    public override long HiddenSize => TransformerConfig.HiddenSize;
+    public override SiteRegistry Sites => sites;
+    /// <summary>Tokens per input before soft prompts: the special tokens and the patches.</summary>
+    public int SequenceLength => TransformerConfig.SpecialTokens + TransformerConfig.NumPatches;
+    protected ScalarType? DType { get; }
+
+    private protected PatchTransformer(string name, PatchTransformerConfig config, PatchEmbeddings embeddings, Device? device, ScalarType? dtype)
+        : base(name)
+    {
+        var problems = config.Validate().ToList();
+        if (problems.Count > 0) throw new ArgumentException($"{config.ModelType} config: {string.Join(" ", problems)}");
+        TransformerConfig = config;
+        DType = dtype;
+        this.embeddings = embeddings;
+        encoder = new VitEncoder(config, device, dtype);
+        layernorm = nn.LayerNorm(config.HiddenSize, eps: config.LayerNormEps, device: device, dtype: dtype);
+        // Registered by hand, in call order: the embeddings are built by the family, the rest is shared.
+        register_module("embeddings", embeddings);
+        register_module("encoder", encoder);
+        register_module("layernorm", layernorm);
+        sites = SiteRegistry.Discover(this, config.NumHiddenLayers, config.HiddenSize);
+    }
+
+    /// <summary>Final-layernormed hidden states [B, special + prompts + patches, d] for an input plane [B, C, H, W].</summary>
+    private protected Tensor EncodePlane(Tensor plane) => layernorm.call(encoder.call(embeddings.call(plane)));
+
+    private protected static void CheckShape(Tensor input, string what, params long[] expected)
+    {
+        var shape = input.shape;
+        bool ok = shape.Length == expected.Length + 1 && shape.Skip(1).SequenceEqual(expected);
+        if (!ok)
+            throw new ArgumentException($"{what} must be [B, {string.Join(", ", expected)}], got [{string.Join(", ", shape)}].");
+    }
+}
