@@ -31,7 +31,8 @@ public static class RunCommand
         var force = new Option<bool>("--force") { Description = "Re-run cells that already have a result." };
         var dataDir = new Option<string?>("--data-dir") { Description = "Folder with the real GLUE layout (CoLA/, SST-2/ …). Default: the embedded data." };
         var saveAdapters = new Option<bool>("--save-adapters") { Description = "Save each cell's trained adapter in huggingface/peft's layout (adapter_config.json + adapter_model.safetensors) under RUN/adapters/CELL-KEY, for methods that have one." };
-        foreach (var o in new Option[] { suite, tasks, models, methods, budgets, seeds, settings, profile, device, threads, output, force, dataDir, saveAdapters })
+        var shard = new Option<string?>("--shard") { Description = "i/n: run the i-th of n deterministic slices of the matrix (shards may run on different machines into one results folder; `report` merges them)." };
+        foreach (var o in new Option[] { suite, tasks, models, methods, budgets, seeds, settings, profile, device, threads, output, force, dataDir, saveAdapters, shard })
             root.Options.Add(o);
 
         root.SetAction(parse =>
@@ -54,6 +55,7 @@ public static class RunCommand
                 Force = parse.GetValue(force),
                 DataDir = parse.GetValue(dataDir),
                 SaveAdapters = parse.GetValue(saveAdapters),
+                Shard = parse.GetValue(shard),
             };
             return Execute(request, composition, AnsiConsole.Console);
         });

@@ -102,9 +102,29 @@ public static class Planner
             }
         }
 
+        var shard = request.Shard is { } spec ? ParseShard(spec, problems) : null;
         if (problems.Count > 0) throw new PlanException(problems.Distinct().ToList());
+        if (shard is { } sh) cells = Slice(cells, sh.Index, sh.Count);
         var outDir = request.Out ?? Path.Combine("results", "runs", $"{request.Suite ?? "custom"}-{profile!.Id}");
         return new RunPlan(Path.GetFullPath(outDir), profile!, cells, request.Suite);
+    }
+
+    /// <summary>
+    /// Shard <paramref name="index"/> of <paramref name="count"/> (1-based): every count-th cell of the plan in planning
+    /// order, so each shard gets a mix of methods and tasks. Shards are disjoint and together cover the plan, for the
+    /// same request on any machine; they share a results folder safely because every result is its own key-named,
+    /// atomically written file.
+    /// </summary>
+    public static List<PlannedCell> Slice(IReadOnlyList<PlannedCell> cells, int index, int count) =>
+        cells.Where((_, position) => position % count == index - 1).ToList();
+
+    private static (int Index, int Count)? ParseShard(string spec, List<string> problems)
+    {
+        var parts = spec.Split('/');
+        if (parts.Length == 2 && int.TryParse(parts[0], out var i) && int.TryParse(parts[1], out var n) && n >= 1 && i >= 1 && i <= n)
+            return (i, n);
+        problems.Add($"--shard '{spec}' must be i/n with 1 ≤ i ≤ n (e.g. 1/4 for the first of four shards).");
+        return null;
     }
 
     private static List<TaskSpec> ResolveTasks(RunRequest request, PlanningContext context, List<string> problems)

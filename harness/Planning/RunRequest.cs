@@ -20,6 +20,8 @@ public sealed record RunRequest
     public string? DataDir { get; init; }
     /// <summary>Save each trained cell's adapter in peft's layout under RUN/adapters/CELL-KEY (methods that have one).</summary>
     public bool SaveAdapters { get; init; }
+    /// <summary><c>i/n</c>: run only the i-th of n deterministic slices of the matrix (1-based); null runs it all.</summary>
+    public string? Shard { get; init; }
     /// <summary><c>method.setting=value</c> overrides (<c>lora.rank=16</c>, <c>*.learning_rate=1e-3</c>).</summary>
     public IReadOnlyList<string> Settings { get; init; } = Array.Empty<string>();
 }

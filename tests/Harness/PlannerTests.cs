@@ -29,6 +29,23 @@ public class PlannerTests
     }
 
     [Test]
+    public void ShardsAreDisjointAndCoverThePlan()
+    {
+        var request = new RunRequest { Suite = "glue", Methods = new[] { "lora", "bitfit", "linear-probe" }, Profile = "smoke", Seeds = new[] { "0-1" } };
+        var whole = Planner.Plan(request, Composition.PlanningContext()).Cells.Select(c => c.Key).ToList();
+        var shards = Enumerable.Range(1, 4)
+            .Select(i => Planner.Plan(request with { Shard = $"{i}/4" }, Composition.PlanningContext()).Cells.Select(c => c.Key).ToList())
+            .ToList();
+        Assert.That(shards.SelectMany(s => s).Order(), Is.EqualTo(whole.Order()), "together the shards are the plan");
+        Assert.That(shards.SelectMany(s => s).Distinct().Count(), Is.EqualTo(whole.Count), "no cell runs twice");
+        Assert.That(shards.Select(s => s.Count).Max() - shards.Select(s => s.Count).Min(), Is.LessThanOrEqualTo(1), "balanced by count");
+        Assert.That(Planner.Plan(request with { Shard = "1/4" }, Composition.PlanningContext()).Cells.Select(c => c.Key), Is.EqualTo(shards[0]), "deterministic");
+
+        var e = Refused(request with { Shard = "5/4" });
+        Assert.That(e.Problems, Has.Some.Contains("--shard '5/4'"));
+    }
+
+    [Test]
     public void AllProblemsAreReportedTogether()
     {
         var e = Refused(new RunRequest
