@@ -14,6 +14,7 @@ var root = new RootCommand("PeftBench: a benchmarking harness for parameter-effi
 RunCommand.AddTo(root, composition);
 ListCommand.AddTo(root, composition);
 ParamsCommand.AddTo(root, composition);
+PlanCommand.AddTo(root, composition);
 ReportCommand.AddTo(root);
 CompareCommand.AddTo(root);
 BaselineCommand.AddTo(root);

@@ -9,56 +9,11 @@ namespace PeftBench.Harness.Cli;
 /// <summary>The main job: validate the whole matrix, run the cells not yet finished, write tables and plots.</summary>
 public static class RunCommand
 {
-    private static Option<string[]> ListOption(string name, string description) => new(name)
-    {
-        Description = description + " Comma-separated or repeated; globs allowed.",
-        AllowMultipleArgumentsPerToken = true,
-    };
-
     public static void AddTo(RootCommand root, Composition composition)
     {
-        var suite = new Option<string?>("--suite") { Description = "Suite to run (glue, ci). Combine with --tasks to narrow it." };
-        var tasks = ListOption("--tasks", "Task ids, e.g. glue/sst2,glue/rte or glue/*.");
-        var models = ListOption("--models", "Model ids (tiny-bert) or Hugging Face model folders. Default: tiny-bert.");
-        var methods = ListOption("--methods", "Method ids, e.g. lora,bitfit. Default: the suite's methods (glue: the six foundation methods; ci: every registered one), or all without a suite.");
-        var budgets = ListOption("--budgets", "Trainable-parameter budgets: % of the backbone (0.1%) or counts (20k). Methods with a knob are fitted to each; others run once.");
-        var seeds = ListOption("--seeds", "Seeds, e.g. 0,1,2 or 0-4. Default: the profile's seeds.");
-        var settings = ListOption("--set", "Method settings, e.g. lora.rank=16, houlsby.bottleneck=32, *.learning_rate=1e-3.");
-        var profile = new Option<string?>("--profile") { Description = "Training recipe: smoke (seconds), ci, default or paper. Default: the suite's (ci: ci), else default." };
-        var device = new Option<string>("--device") { Description = "cpu or cuda[:N].", DefaultValueFactory = _ => "cpu" };
-        var threads = new Option<int?>("--threads") { Description = "CPU threads for libtorch (pinned and recorded; results are bit-identical only at the same count). Default: the suite's (ci: 2), else all cores." };
-        var output = new Option<string?>("--out") { Description = "Run folder. Default: results/runs/SUITE-PROFILE (re-running resumes it)." };
-        var force = new Option<bool>("--force") { Description = "Re-run cells that already have a result." };
-        var dataDir = new Option<string?>("--data-dir") { Description = "Folder with the real GLUE layout (CoLA/, SST-2/ …). Default: the embedded data." };
-        var saveAdapters = new Option<bool>("--save-adapters") { Description = "Save each cell's trained adapter in huggingface/peft's layout (adapter_config.json + adapter_model.safetensors) under RUN/adapters/CELL-KEY, for methods that have one." };
-        var shard = new Option<string?>("--shard") { Description = "i/n: run the i-th of n deterministic slices of the matrix (shards may run on different machines into one results folder; `report` merges them)." };
-        foreach (var o in new Option[] { suite, tasks, models, methods, budgets, seeds, settings, profile, device, threads, output, force, dataDir, saveAdapters, shard })
-            root.Options.Add(o);
-
-        root.SetAction(parse =>
-        {
-            static IReadOnlyList<string> Split(string[]? values) =>
-                (values ?? Array.Empty<string>()).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
-            var request = new RunRequest
-            {
-                Suite = parse.GetValue(suite),
-                Tasks = Split(parse.GetValue(tasks)),
-                Models = Split(parse.GetValue(models)) is { Count: > 0 } m ? m : new[] { "tiny-bert" },
-                Methods = Split(parse.GetValue(methods)),
-                Budgets = Split(parse.GetValue(budgets)),
-                Seeds = Split(parse.GetValue(seeds)),
-                Settings = Split(parse.GetValue(settings)),
-                Profile = parse.GetValue(profile),
-                Device = parse.GetValue(device)!,
-                Threads = parse.GetValue(threads),
-                Out = parse.GetValue(output),
-                Force = parse.GetValue(force),
-                DataDir = parse.GetValue(dataDir),
-                SaveAdapters = parse.GetValue(saveAdapters),
-                Shard = parse.GetValue(shard),
-            };
-            return Execute(request, composition, AnsiConsole.Console);
-        });
+        var options = RunRequestOptions.Create();
+        foreach (var o in options.All) root.Options.Add(o);
+        root.SetAction(parse => Execute(options.Read(parse), composition, AnsiConsole.Console));
     }
 
     public static int Execute(RunRequest request, Composition composition, IAnsiConsole console)

@@ -1,0 +1,96 @@
+using System.CommandLine;
+using PeftBench.Harness.Planning;
+
+namespace PeftBench.Harness.Cli;
+
+/// <summary>The options that describe a run's matrix, shared by the run command and <c>plan</c> (which emits job scripts for it).</summary>
+public sealed class RunRequestOptions
+{
+    public required Option<string?> Suite { get; init; }
+    public required Option<string[]> Tasks { get; init; }
+    public required Option<string[]> Models { get; init; }
+    public required Option<string[]> Methods { get; init; }
+    public required Option<string[]> Budgets { get; init; }
+    public required Option<string[]> Seeds { get; init; }
+    public required Option<string[]> Settings { get; init; }
+    public required Option<string?> Profile { get; init; }
+    public required Option<string> Device { get; init; }
+    public required Option<int?> Threads { get; init; }
+    public required Option<string?> Out { get; init; }
+    public required Option<bool> Force { get; init; }
+    public required Option<string?> DataDir { get; init; }
+    public required Option<bool> SaveAdapters { get; init; }
+    public required Option<string?> Shard { get; init; }
+
+    public IEnumerable<Option> All => [Suite, Tasks, Models, Methods, Budgets, Seeds, Settings, Profile, Device, Threads, Out, Force, DataDir, SaveAdapters, Shard];
+
+    private static Option<string[]> ListOption(string name, string description) => new(name)
+    {
+        Description = description + " Comma-separated or repeated; globs allowed.",
+        AllowMultipleArgumentsPerToken = true,
+    };
+
+    public static RunRequestOptions Create() => new()
+    {
+        Suite = new Option<string?>("--suite") { Description = "Suite to run (glue, ci). Combine with --tasks to narrow it." },
+        Tasks = ListOption("--tasks", "Task ids, e.g. glue/sst2,glue/rte or glue/*."),
+        Models = ListOption("--models", "Model ids (tiny-bert) or Hugging Face model folders. Default: tiny-bert."),
+        Methods = ListOption("--methods", "Method ids, e.g. lora,bitfit. Default: the suite's methods (glue: the six foundation methods; ci: every registered one), or all without a suite."),
+        Budgets = ListOption("--budgets", "Trainable-parameter budgets: % of the backbone (0.1%) or counts (20k). Methods with a knob are fitted to each; others run once."),
+        Seeds = ListOption("--seeds", "Seeds, e.g. 0,1,2 or 0-4. Default: the profile's seeds."),
+        Settings = ListOption("--set", "Method settings, e.g. lora.rank=16, houlsby.bottleneck=32, *.learning_rate=1e-3."),
+        Profile = new Option<string?>("--profile") { Description = "Training recipe: smoke (seconds), ci, default or paper. Default: the suite's (ci: ci), else default." },
+        Device = new Option<string>("--device") { Description = "cpu or cuda[:N].", DefaultValueFactory = _ => "cpu" },
+        Threads = new Option<int?>("--threads") { Description = "CPU threads for libtorch (pinned and recorded; results are bit-identical only at the same count). Default: the suite's (ci: 2), else all cores." },
+        Out = new Option<string?>("--out") { Description = "Run folder. Default: results/runs/SUITE-PROFILE (re-running resumes it)." },
+        Force = new Option<bool>("--force") { Description = "Re-run cells that already have a result." },
+        DataDir = new Option<string?>("--data-dir") { Description = "Folder with the real GLUE layout (CoLA/, SST-2/ …). Default: the embedded data." },
+        SaveAdapters = new Option<bool>("--save-adapters") { Description = "Save each cell's trained adapter in huggingface/peft's layout (adapter_config.json + adapter_model.safetensors) under RUN/adapters/CELL-KEY, for methods that have one." },
+        Shard = new Option<string?>("--shard") { Description = "i/n: run the i-th of n deterministic slices of the matrix (shards may run on different machines into one results folder; `report` merges them)." },
+    };
+
+    public RunRequest Read(ParseResult parse)
+    {
+        static IReadOnlyList<string> Split(string[]? values) =>
+            (values ?? []).SelectMany(v => v.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+        return new RunRequest
+        {
+            Suite = parse.GetValue(Suite),
+            Tasks = Split(parse.GetValue(Tasks)),
+            Models = Split(parse.GetValue(Models)) is { Count: > 0 } m ? m : ["tiny-bert"],
+            Methods = Split(parse.GetValue(Methods)),
+            Budgets = Split(parse.GetValue(Budgets)),
+            Seeds = Split(parse.GetValue(Seeds)),
+            Settings = Split(parse.GetValue(Settings)),
+            Profile = parse.GetValue(Profile),
+            Device = parse.GetValue(Device)!,
+            Threads = parse.GetValue(Threads),
+            Out = parse.GetValue(Out),
+            Force = parse.GetValue(Force),
+            DataDir = parse.GetValue(DataDir),
+            SaveAdapters = parse.GetValue(SaveAdapters),
+            Shard = parse.GetValue(Shard),
+        };
+    }
+
+    /// <summary>The same request as command-line arguments (for job scripts), without <c>--out</c> and <c>--shard</c>.</summary>
+    public static IReadOnlyList<string> ToArguments(RunRequest r)
+    {
+        var args = new List<string>();
+        void Add(string name, string? value) { if (!string.IsNullOrEmpty(value)) { args.Add(name); args.Add(value); } }
+        void AddList(string name, IReadOnlyList<string> values) { if (values.Count > 0) Add(name, string.Join(",", values)); }
+        Add("--suite", r.Suite);
+        AddList("--tasks", r.Tasks);
+        AddList("--models", r.Models);
+        AddList("--methods", r.Methods);
+        AddList("--budgets", r.Budgets);
+        AddList("--seeds", r.Seeds);
+        AddList("--set", r.Settings);
+        Add("--profile", r.Profile);
+        Add("--device", r.Device);
+        Add("--threads", r.Threads?.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Add("--data-dir", r.DataDir);
+        if (r.SaveAdapters) args.Add("--save-adapters");
+        return args;
+    }
+}
