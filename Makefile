@@ -3,7 +3,7 @@ DOTNET ?= dotnet
 PROFILE ?= default
 THREADS ?= 2
 
-.PHONY: build run smoke test ci baseline compare list report pretrain data clean gpu-probe-check
+.PHONY: build run smoke test ci baseline compare list report pretrain data clean gpu-probe-check slurm-check
 
 build:
 	$(DOTNET) build Bench.sln -c Release
@@ -59,4 +59,9 @@ clean:
 gpu-probe-check:
 	$(DOTNET) publish build/gpu-probe-check -c Release -r linux-x64 --self-contained -p:PublishTrimmed=true -p:PublishSingleFile=true -o .gpucheck
 	./.gpucheck/GpuProbeCheck
+
+# Slurm for real: a one-node cluster on loopback (installs Debian's slurm + munge if missing; needs root) runs a
+# 2-shard job array of the smoke suite written by `plan --emit slurm`; merged results must equal one process's.
+slurm-check:
+	bash build/slurm-check.sh
 
