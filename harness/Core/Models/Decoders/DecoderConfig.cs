@@ -168,8 +168,11 @@ public sealed record DecoderConfig
                 MaxPositionEmbeddings = reader.Int("max_position_embeddings", d.MaxPositionEmbeddings),
                 NormEps = reader.Double("rms_norm_eps", d.NormEps),
                 HiddenAct = reader.String("hidden_act", d.HiddenAct),
-                RopeTheta = reader.Double("rope_theta", d.RopeTheta),
-                RopeScaling = ReadRopeScaling(root["rope_scaling"], sourceForErrors),
+                // transformers ≥ 5 writes rope_parameters {rope_theta, rope_type, …}; older configs rope_theta + rope_scaling.
+                RopeTheta = root["rope_parameters"] is JsonObject rp
+                    ? new JsonFields(rp, $"{sourceForErrors}: rope_parameters").Double("rope_theta", d.RopeTheta)
+                    : reader.Double("rope_theta", d.RopeTheta),
+                RopeScaling = ReadRopeScaling(root["rope_parameters"] ?? root["rope_scaling"], sourceForErrors),
                 // Qwen2 hard-codes bias on q/k/v (and none on o); LLaMA/Mistral read attention_bias.
                 AttentionBias = modelType == "qwen2" || reader.Bool("attention_bias", false),
                 MlpBias = reader.Bool("mlp_bias", false),
@@ -177,6 +180,8 @@ public sealed record DecoderConfig
                 SlidingWindow = modelType == "mistral" ? reader.IntOrNull("sliding_window", d.SlidingWindow) : null,
             };
             if (modelType == "qwen2" && reader.Bool("use_sliding_window", false)) unsupported.Add("use_sliding_window: true");
+            if (modelType != "mistral" && root["layer_types"] is JsonArray types && types.Any(t => t?.GetValue<string>() != "full_attention"))
+                unsupported.Add("layer_types other than full_attention");
             if (reader.Double("partial_rotary_factor", 1.0) != 1.0) unsupported.Add("partial_rotary_factor other than 1");
         }
         config = config with
@@ -195,9 +200,8 @@ public sealed record DecoderConfig
     private static RopeScaling? ReadRopeScaling(JsonNode? node, string source)
     {
         if (node is null) return null;
-        if (node is not JsonObject o) throw new InvalidDataException($"{source}: rope_scaling must be an object or null.");
-        var type = (o["rope_type"] ?? o["type"])?.GetValue<string>()
-            ?? throw new InvalidDataException($"{source}: rope_scaling has no rope_type (e.g. \"llama3\").");
+        if (node is not JsonObject o) throw new InvalidDataException($"{source}: rope_scaling / rope_parameters must be an object or null.");
+        var type = (o["rope_type"] ?? o["type"])?.GetValue<string>() ?? "default";
         if (type == "default") return null;
         var f = new JsonFields(o, $"{source}: rope_scaling");
         return new RopeScaling(type, f.Double("factor", 1.0), f.Double("low_freq_factor", 1.0), f.Double("high_freq_factor", 4.0),
@@ -230,14 +234,12 @@ public sealed record DecoderConfig
             o["vocab_size"] = VocabSize; o["hidden_size"] = HiddenSize; o["intermediate_size"] = IntermediateSize;
             o["num_hidden_layers"] = NumHiddenLayers; o["num_attention_heads"] = NumAttentionHeads; o["num_key_value_heads"] = NumKeyValueHeads;
             o["head_dim"] = HeadDim; o["max_position_embeddings"] = MaxPositionEmbeddings; o["rms_norm_eps"] = NormEps; o["hidden_act"] = HiddenAct;
+            // Both spellings: rope_parameters for transformers ≥ 5, rope_theta + rope_scaling for older readers.
             o["rope_theta"] = RopeTheta;
-            o["rope_scaling"] = RopeScaling is { } r
-                ? new JsonObject
-                {
-                    ["rope_type"] = r.RopeType, ["factor"] = r.Factor, ["low_freq_factor"] = r.LowFreqFactor,
-                    ["high_freq_factor"] = r.HighFreqFactor, ["original_max_position_embeddings"] = r.OriginalMaxPositionEmbeddings,
-                }
-                : null;
+            o["rope_scaling"] = RopeJson();
+            var parameters = RopeJson() ?? new JsonObject { ["rope_type"] = "default" };
+            parameters["rope_theta"] = RopeTheta;
+            o["rope_parameters"] = parameters;
             if (ModelType != "qwen2") o["attention_bias"] = AttentionBias;
             o["mlp_bias"] = MlpBias; o["attention_dropout"] = AttentionDropout;
             if (ModelType == "mistral") o["sliding_window"] = SlidingWindow;
@@ -246,9 +248,19 @@ public sealed record DecoderConfig
         o["bos_token_id"] = BosTokenId;
         o["eos_token_id"] = EosTokenIds.Count == 1 ? JsonValue.Create(EosTokenIds[0]) : EosTokenIds.Count == 0 ? null : new JsonArray(EosTokenIds.ToList().Select(i => (JsonNode)i).ToArray());
         o["pad_token_id"] = PadTokenId;
-        o["torch_dtype"] = "float32";
+        o["dtype"] = "float32";
         return o.ToJsonString(new JsonSerializerOptions { WriteIndented = true });
     }
+
+    private JsonObject? RopeJson() => RopeScaling is { } r
+        ? r.RopeType == "linear"
+            ? new JsonObject { ["rope_type"] = r.RopeType, ["factor"] = r.Factor }
+            : new JsonObject
+            {
+                ["rope_type"] = r.RopeType, ["factor"] = r.Factor, ["low_freq_factor"] = r.LowFreqFactor,
+                ["high_freq_factor"] = r.HighFreqFactor, ["original_max_position_embeddings"] = r.OriginalMaxPositionEmbeddings,
+            }
+        : null;
 
     /// <summary>Typed reads of optional JSON fields, with errors that name the field and what was found.</summary>
     private readonly record struct JsonFields(JsonObject Root, string Source)
