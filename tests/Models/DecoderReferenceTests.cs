@@ -42,7 +42,7 @@ public sealed class DecoderReferenceTests
         var backbone = HfDecoderLoader.LoadBackbone(DecoderFixtures.Model(name)).Backbone;
         var r = DecoderFixtures.Reference(ReferenceOf(name));
         var classifier = new SequenceClassifier(backbone, 3, 0.0);
-        using (no_grad()) classifier.Head.named_parameters().Single(p => p.name == "score.weight").parameter.copy_(r["seqcls_score_weight"]);
+        using (no_grad()) ((LastTokenClassificationHead)classifier.Head).weight.copy_(r["seqcls_score_weight"]);
         classifier.eval();
         using var _ = no_grad();
         var logits = classifier.call(new TokenBatch(r["input_ids"], r["attention_mask"], null));

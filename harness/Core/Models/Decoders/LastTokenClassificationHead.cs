@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using F = TorchSharp.torch.nn.functional;
 using static TorchSharp.torch;
 
 namespace PeftBench.Core.Models;
@@ -12,11 +13,14 @@ namespace PeftBench.Core.Models;
 /// </summary>
 public sealed class LastTokenClassificationHead : SequenceHead
 {
-    private readonly Linear score;
+    /// <summary>[outputs, d], named as the checkpoints' <c>score.weight</c>: the head module is itself <c>score</c>.</summary>
+    public Parameter weight;
 
     public LastTokenClassificationHead(long hidden, long outputs, Device? device = null) : base("score")
     {
-        score = nn.Linear(hidden, outputs, hasBias: false, device: device);
+        // torch.nn.Linear's initialisation, as transformers' score layer gets before _init_weights.
+        weight = new Parameter(empty(outputs, hidden, device: device));
+        nn.init.kaiming_uniform_(weight, Math.Sqrt(5));
         RegisterComponents();
     }
 
@@ -29,6 +33,6 @@ public sealed class LastTokenClassificationHead : SequenceHead
         long length = mask.shape[1], added = hidden.shape[1] - length;
         var index = (arange(length, dtype: ScalarType.Int64, device: mask.device) * mask.to_type(ScalarType.Int64)).argmax(1) + added;
         var last = hidden.gather(1, index.view(-1, 1, 1).expand(-1, 1, hidden.shape[2])).squeeze(1);
-        return score.call(last);
+        return F.linear(last, weight);
     }
 }
