@@ -84,3 +84,29 @@ public sealed class DecoderGenerationTests
             (keys.unsqueeze(0).expand(batchSize, -1, -1, -1), values.unsqueeze(0).expand(batchSize, -1, -1, -1));
     }
 }
+
+/// <summary>Mistral's sliding window: no effect within the window, a real restriction beyond it, cache-exact either way.</summary>
+public sealed class DecoderSlidingWindowTests
+{
+    [Test]
+    public void WindowLimitsAttentionAndKeepsTheCacheExact()
+    {
+        var config = DecoderFixtures.TinyLlama with { ModelType = "mistral" };
+        var ids = tensor(new long[] { 5, 9, 13, 7, 21, 30, 4, 11 }).unsqueeze(0);
+        var mask = ones_like(ids);
+        float[] Logits(int? window)
+        {
+            var model = DecoderFixtures.Random(config with { SlidingWindow = window }, 41);
+            using var _ = no_grad();
+            return model.call(ids, mask).data<float>().ToArray();
+        }
+        Assert.That(Logits(8), Is.EqualTo(Logits(null)), "a window as long as the text changes nothing");
+        Assert.That(Logits(3), Is.Not.EqualTo(Logits(null)));
+        var windowed = DecoderFixtures.Random(config with { SlidingWindow = 3 }, 41);
+        var options = new GenerationOptions { MaxNewTokens = 8, EosTokenIds = new() };
+        Assert.That(DecoderFixtures.Ids(windowed.Generate(ids, mask, options)),
+            Is.EqualTo(DecoderFixtures.Ids(windowed.Generate(ids, mask, options with { UseCache = false }))));
+        Assert.That(DecoderConfig.FromJson("""{"model_type": "mistral"}""", "mistral").SlidingWindow, Is.EqualTo(4096), "Mistral's default window");
+        Assert.That(DecoderConfig.FromJson(config.ToJson(), "mistral").SlidingWindow, Is.Null, "sliding_window: null attends to everything");
+    }
+}

@@ -132,3 +132,58 @@ public sealed class DecoderLoaderTests
             Is.EqualTo(DecoderFixtures.AtRealTokens(r["logits"], r["attention_mask"])).Within(0.1));
     }
 }
+
+/// <summary>Half-precision checkpoints (as most LLaMA/Qwen2 releases ship) load into a float32 model.</summary>
+public sealed class DecoderHalfPrecisionCheckpointTests
+{
+    [TestCase("BF16")]
+    [TestCase("F16")]
+    public void HalfPrecisionTensorsAreConvertedToTheModelDtype(string dtype)
+    {
+        var dir = Directory.CreateTempSubdirectory("decoder-half-").FullName;
+        try
+        {
+            var source = Safetensors.Read(Path.Combine(DecoderFixtures.Model("llama-tiny"), "model.safetensors")).Tensors;
+            WriteHalf(Path.Combine(dir, "model.safetensors"), source, dtype);
+            File.Copy(Path.Combine(DecoderFixtures.Model("llama-tiny"), "config.json"), Path.Combine(dir, "config.json"));
+            Assert.That(Safetensors.ReadHeader(Path.Combine(dir, "model.safetensors")).Entries.Select(e => e.DType).Distinct(), Is.EqualTo(new[] { dtype }));
+            var model = HfDecoderLoader.LoadCausalLm(dir).Model;
+            Assert.That(model.parameters().Select(p => p.dtype).Distinct(), Is.EqualTo(new[] { ScalarType.Float32 }));
+            var q = model.state_dict()["model.layers.0.self_attn.q_proj.weight"];
+            var expected = source["model.layers.0.self_attn.q_proj.weight"].to_type(dtype == "BF16" ? ScalarType.BFloat16 : ScalarType.Float16).to_type(ScalarType.Float32);
+            Assert.That(q.data<float>().ToArray(), Is.EqualTo(expected.data<float>().ToArray()), "exactly the rounded values, widened");
+        }
+        finally { Directory.Delete(dir, recursive: true); }
+    }
+
+    /// <summary>float32 → bfloat16 bits, rounding to nearest even as torch does (finite values).</summary>
+    private static ushort ToBFloat16(float f)
+    {
+        var bits = BitConverter.SingleToUInt32Bits(f);
+        return (ushort)((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16);
+    }
+
+    /// <summary>A safetensors file in BF16 or F16 (the project's writer emits F32 only).</summary>
+    private static void WriteHalf(string path, Dictionary<string, Tensor> tensors, string dtype)
+    {
+        var header = new JsonObject();
+        var data = new MemoryStream();
+        foreach (var (name, t) in tensors.OrderBy(kv => kv.Key, StringComparer.Ordinal))
+        {
+            var begin = data.Length;
+            foreach (var f in t.contiguous().data<float>().ToArray()) data.Write(BitConverter.GetBytes(dtype == "BF16" ? ToBFloat16(f) : BitConverter.HalfToUInt16Bits((Half)f)));
+            header[name] = new JsonObject
+            {
+                ["dtype"] = dtype,
+                ["shape"] = new JsonArray(t.shape.Select(s => (JsonNode)s).ToArray()),
+                ["data_offsets"] = new JsonArray(begin, data.Length),
+            };
+        }
+        var json = System.Text.Encoding.UTF8.GetBytes(header.ToJsonString());
+        using var file = File.Create(path);
+        file.Write(BitConverter.GetBytes((ulong)json.Length));
+        file.Write(json);
+        data.Position = 0;
+        data.CopyTo(file);
+    }
+}

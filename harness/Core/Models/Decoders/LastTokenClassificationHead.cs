@@ -33,6 +33,7 @@ public sealed class LastTokenClassificationHead : SequenceHead
         long length = mask.shape[1], added = hidden.shape[1] - length;
         var index = (arange(length, dtype: ScalarType.Int64, device: mask.device) * mask.to_type(ScalarType.Int64)).argmax(1) + added;
         var last = hidden.gather(1, index.view(-1, 1, 1).expand(-1, 1, hidden.shape[2])).squeeze(1);
-        return F.linear(last, weight);
+        // The head may be float32 over a bf16/fp16 backbone.
+        return F.linear(last.to_type(weight.dtype), weight);
     }
 }
