@@ -15,6 +15,7 @@ public static class BackboneFamilies
     public static readonly IReadOnlyList<BackboneFamily> All =
     [
         new("encoder", ["bert", "roberta"], (json, source, device) => new BertEncoder(EncoderConfig.FromJson(json, source), device)),
+        new("decoder", ["gpt2", "llama", "mistral", "qwen2"], (json, source, device) => DecoderBackbones.Create(DecoderConfig.FromJson(json, source), device)),
         new("vit", [VitConfig.Type, AstConfig.Type], (json, source, device) => HfVisionLoader.Create(HfVisionLoader.ConfigFromJson(json, source), device)),
     ];
 

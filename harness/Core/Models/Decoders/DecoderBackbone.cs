@@ -22,6 +22,7 @@ public abstract class DecoderBackbone : Backbone
 
     /// <summary>The token embedding table (GPT-2 <c>wte</c>, LLaMA <c>embed_tokens</c>), which tied LM heads reuse.</summary>
     public abstract Embedding TokenEmbeddings { get; }
+    public override Tensor? TokenEmbeddingWeight => TokenEmbeddings.weight;
 
     protected abstract InputEmbeddingSite InputSite { get; }
 
