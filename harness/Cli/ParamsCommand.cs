@@ -73,7 +73,7 @@ public static class ParamsCommand
             output.WriteLine($"  unfrozen    {N(report.UnfrozenBackboneParams),16}");
             output.WriteLine($"  backbone    {N(report.BackboneParams),16}");
             output.WriteLine($"  total       {N(report.TotalParams),16}");
-            output.WriteLine($"  method trains {report.MethodTrainablePercent.ToString("F4", CultureInfo.InvariantCulture)}% of the backbone; config {report.MethodConfig}");
+            output.WriteLine($"  method trains {report.MethodTrainablePercent.ToString("F4", CultureInfo.InvariantCulture)}% of the backbone; config {report.MethodConfig.ToJsonString()}");
             output.WriteLine($"  counted on the {report.CountedOn} in {report.WallSeconds.ToString("F2", CultureInfo.InvariantCulture)} s");
         }
         if (report.MethodFormulaParams != report.AdapterParams + report.UnfrozenBackboneParams)

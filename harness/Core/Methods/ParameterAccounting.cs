@@ -16,7 +16,7 @@ public sealed record ParameterReport
     public required string ModelType { get; init; }
     public required string Source { get; init; }
     public required string Method { get; init; }
-    public required string MethodConfig { get; init; }
+    public required System.Text.Json.Nodes.JsonNode MethodConfig { get; init; }
     public long? NumLabels { get; init; }
     /// <summary>Everything that requires grad: adapter + head + unfrozen backbone weights.</summary>
     public long TrainableParams { get; init; }
@@ -61,7 +61,7 @@ public static class ParameterAccounting
             ModelType = source.ModelType,
             Source = source.Kind.ToString(),
             Method = method.Id,
-            MethodConfig = config.ToCanonicalJson(),
+            MethodConfig = System.Text.Json.Nodes.JsonNode.Parse(config.ToCanonicalJson())!,
             NumLabels = numLabels,
             TrainableParams = counts.Trainable,
             AdapterParams = counts.Adapter,
