@@ -11,6 +11,8 @@
 // Trainable parameters per target: r·d_in. Merge folds W₀H (the matrix the forward pass applies) into the weight.
 
 using System.Globalization;
+using System.Text.Json.Nodes;
+using PeftBench.Core.Checkpoints;
 using PeftBench.Core.Methods;
 using PeftBench.Core.Models;
 using PeftBench.Core.Sites;
@@ -54,7 +56,7 @@ public sealed record HraConfig : MethodConfig
 }
 
 /// <summary>A chain of r Householder reflections applied to each targeted linear's input side; mergeable.</summary>
-public sealed class Hra : PeftMethod<HraConfig>
+public sealed class Hra : PeftMethod<HraConfig>, IPeftCheckpointMethod
 {
     public const string AdapterName = "hra";
 
@@ -101,6 +103,24 @@ public sealed class Hra : PeftMethod<HraConfig>
         return new HraAttachment(config, adapters);
     }
 
+    /// <summary>peft's HRAConfig fields (0.21); the regulariser λ is a training setting peft leaves to the script and is not saved there.</summary>
+    public JsonObject ToPeftConfig(MethodConfig config, IReadOnlyList<string> targetModules)
+    {
+        var c = (HraConfig)config;
+        return new JsonObject
+        {
+            ["peft_type"] = "HRA", ["r"] = c.Rank, ["apply_GS"] = c.ApplyGs, ["bias"] = "none", ["init_weights"] = true,
+            ["target_modules"] = PeftAdapterCheckpoint.TargetList(targetModules),
+        };
+    }
+
+    public MethodConfig FromPeftConfig(JsonObject adapterConfig) => Defaults with
+    {
+        Rank = adapterConfig["r"]!.GetValue<int>(),
+        ApplyGs = PeftAdapterCheckpoint.Field(adapterConfig, "apply_GS", false),
+        Targets = PeftAdapterCheckpoint.TargetModules(adapterConfig),
+    };
+
     /// <summary>Adds λ·Σ‖I − ÛᵀÛ‖²_F over the attached adapters to the task loss (eq. 6).</summary>
     private sealed class HraAttachment(HraConfig config, IReadOnlyList<HraAdapter> adapters) : MethodAttachment(config)
     {
@@ -115,7 +135,7 @@ public sealed class Hra : PeftMethod<HraConfig>
 }
 
 /// <summary>The reflection vectors of one linear as the columns of <c>hra_u</c> [d_in, r], peft's name.</summary>
-public sealed class HraAdapter : LinearAdapter
+public sealed class HraAdapter : LinearAdapter, IPeftAdapterTensors
 {
     public Parameter hra_u;
     private readonly bool applyGs;
@@ -182,4 +202,8 @@ public sealed class HraAdapter : LinearAdapter
         using var scope = NewDisposeScope();
         return host.weight.mm(Householder()).sub(host.weight).MoveToOuterDisposeScope();
     }
+
+    public IReadOnlyDictionary<string, Tensor> ToPeft() => new Dictionary<string, Tensor> { ["hra_u"] = hra_u };
+
+    public void LoadPeft(IReadOnlyDictionary<string, Tensor> tensors) => PeftAdapterCheckpoint.CopyNamed(tensors, ToPeft());
 }
