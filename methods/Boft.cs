@@ -10,6 +10,10 @@
 // exact Cayley and a scale); m > 1 adds butterfly factors and requires d_in divisible by b·2^{m−1}, b even.
 // Deviation: where b does not fit d_in, peft raises; here b moves to the nearest block size that fits (ties to the
 // lower), as peft's OFT does, so the knob b is coarse (neighbouring values can give the same count).
+// Checkpoints use peft's BOFT layout (boft_R [m, k, b, b], boft_s [d_out, 1]; boft_block_size and
+// boft_n_butterfly_factor in adapter_config.json); peft's folders load with its logits and ours load in peft. A
+// folder with m > 1 loads in peft only where its fbd CUDA extension builds: elsewhere peft resets m to 1 and the
+// saved boft_R no longer fits (peft's own fixtures use m = 1 for that reason).
 
 using System.Text.Json.Nodes;
 using PeftBench.Core.Checkpoints;

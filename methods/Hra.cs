@@ -9,6 +9,8 @@
 // loss, weight λ = <c>regularizer</c> (default 1e-4: the paper tunes λ per task, the value is not fixed — [U]).
 // <c>apply_gs=true</c> orthonormalises the u's by Gram–Schmidt first (peft's apply_GS), giving H = I − 2ÛÛᵀ.
 // Trainable parameters per target: r·d_in. Merge folds W₀H (the matrix the forward pass applies) into the weight.
+// Checkpoints use peft's HRA layout (hra_u [d_in, r]; r and apply_GS in adapter_config.json); peft's folders load
+// with its logits and ours load in peft. λ is not part of peft's config and travels only in our metadata.
 
 using System.Globalization;
 using System.Text.Json.Nodes;

@@ -51,7 +51,10 @@ public sealed record PeftAdapterFolder(string MethodId, string? ConfigJson, Json
 /// <c>….query.lora_magnitude_vector</c>, and the head as a modules_to_save entry (<c>base_model.model.classifier.dense.weight</c>;
 /// peft strips <c>modules_to_save.default</c> on saving). Our method id and canonical config travel in the
 /// safetensors metadata (<c>peftbench.method</c>, <c>peftbench.config</c>) so that adapter_config.json stays
-/// exactly peft's; a folder without them (written by peft) is read as the method its config names.
+/// exactly peft's; a folder without them (written by peft) is read as the method its config's peft_type names
+/// (LORA, LOHA, LOKR, OFT, BOFT, VERA, FOURIERFT, HRA). Tensors shared by all adapters are stored once at the model
+/// level (VeRA's <c>base_model.vera_A</c>, see <see cref="IPeftSharedTensors"/>). Checked against peft 0.21's own
+/// folders in PeftInteropTests.
 /// </summary>
 public static class PeftAdapterCheckpoint
 {
