@@ -149,6 +149,38 @@ public sealed class PeftInteropTests
     }
 
     /// <summary>
+    /// peft settings PeftBench does not implement are refused with their name, not loaded into a different model:
+    /// per-layer patterns and layer selection for every method, and each method's own unimplemented options.
+    /// </summary>
+    [TestCase("lokr", "rank_pattern", """{"query": 2}""")]
+    [TestCase("loha", "layers_to_transform", "[0]")]
+    [TestCase("fourierft", "n_frequency_pattern", """{"value": 8}""")]
+    [TestCase("lokr", "decompose_both", "true")]
+    [TestCase("oft", "coft", "true")]
+    [TestCase("oft", "block_share", "true")]
+    [TestCase("boft", "boft_block_num", "8")]
+    [TestCase("vera", "save_projection", "false")]
+    [TestCase("lora", "target_modules", "\".*query\"")]
+    public void RefusesPeftSettingsItDoesNotImplement(string fixture, string field, string json)
+    {
+        var directory = Path.Combine(Path.GetTempPath(), $"peftbench-interop-refuse-{fixture}-{field}-{Environment.ProcessId}");
+        try
+        {
+            Directory.CreateDirectory(directory);
+            File.Copy(PeftDir(fixture, PeftAdapterCheckpoint.WeightsFile), Path.Combine(directory, PeftAdapterCheckpoint.WeightsFile));
+            var config = JsonNode.Parse(File.ReadAllText(PeftDir(fixture, PeftAdapterCheckpoint.ConfigFile)))!.AsObject();
+            config[field] = JsonNode.Parse(json);
+            File.WriteAllText(Path.Combine(directory, PeftAdapterCheckpoint.ConfigFile), config.ToJsonString());
+            var error = Assert.Throws<NotSupportedException>(() => LoadInto(directory).Model.Dispose());
+            Assert.That(error!.Message, Does.Contain(field));
+        }
+        finally
+        {
+            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    /// <summary>
     /// Every field we write exists in peft's config (so peft 0.21 reads it without surprises), and the fields that
     /// define the math have peft's values; target_modules compares as a set.
     /// </summary>
