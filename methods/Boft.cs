@@ -10,7 +10,13 @@
 // exact Cayley and a scale); m > 1 adds butterfly factors and requires d_in divisible by b·2^{m−1}, b even.
 // Deviation: where b does not fit d_in, peft raises; here b moves to the nearest block size that fits (ties to the
 // lower), as peft's OFT does, so the knob b is coarse (neighbouring values can give the same count).
+// Checkpoints use peft's BOFT layout (boft_R [m, k, b, b], boft_s [d_out, 1]; boft_block_size and
+// boft_n_butterfly_factor in adapter_config.json); peft's folders load with its logits and ours load in peft. A
+// folder with m > 1 loads in peft only where its fbd CUDA extension builds: elsewhere peft resets m to 1 and the
+// saved boft_R no longer fits (peft's own fixtures use m = 1 for that reason).
 
+using System.Text.Json.Nodes;
+using PeftBench.Core.Checkpoints;
 using PeftBench.Core.Methods;
 using PeftBench.Core.Models;
 using PeftBench.Core.Sites;
@@ -53,7 +59,7 @@ public sealed record BoftConfig : MethodConfig
 }
 
 /// <summary>Butterfly-factorised orthogonal rotation of each targeted linear's input plus an output scale; mergeable.</summary>
-public sealed class Boft : PeftMethod<BoftConfig>
+public sealed class Boft : PeftMethod<BoftConfig>, IPeftCheckpointMethod
 {
     public const string AdapterName = "boft";
 
@@ -96,6 +102,30 @@ public sealed class Boft : PeftMethod<BoftConfig>
         return new MethodAttachment(config);
     }
 
+    /// <summary>peft's BOFTConfig fields (0.21): the block size is given (boft_block_num = 0).</summary>
+    public JsonObject ToPeftConfig(MethodConfig config, IReadOnlyList<string> targetModules)
+    {
+        var c = (BoftConfig)config;
+        return new JsonObject
+        {
+            ["peft_type"] = "BOFT", ["boft_block_size"] = c.BlockSize, ["boft_block_num"] = 0, ["boft_n_butterfly_factor"] = c.NButterflyFactor,
+            ["boft_dropout"] = 0.0, ["bias"] = "none", ["fan_in_fan_out"] = false, ["init_weights"] = true,
+            ["target_modules"] = PeftAdapterCheckpoint.TargetList(targetModules),
+        };
+    }
+
+    /// <summary>Refuses a number of blocks instead of a block size (boft_block_num), which is not implemented here.</summary>
+    public MethodConfig FromPeftConfig(JsonObject adapterConfig)
+    {
+        PeftAdapterCheckpoint.Require(adapterConfig, "boft_block_num", 0);
+        return Defaults with
+        {
+            BlockSize = adapterConfig["boft_block_size"]!.GetValue<int>(),
+            NButterflyFactor = PeftAdapterCheckpoint.Field(adapterConfig, "boft_n_butterfly_factor", 1),
+            Targets = PeftAdapterCheckpoint.TargetModules(adapterConfig),
+        };
+    }
+
     /// <summary>
     /// The valid block size nearest to the configured one (ties to the lower): it divides d_in and, with butterfly
     /// factors (m &gt; 1), is even with an even number of blocks and d_in a multiple of b·2^{m−1} (peft's checks).
@@ -129,7 +159,7 @@ public sealed class Boft : PeftMethod<BoftConfig>
 }
 
 /// <summary>The butterfly factors (<c>boft_R</c>, [m, k, b, b]) and output scale (<c>boft_s</c>, [d_out, 1]) of one linear; <c>boft_P</c> is a buffer.</summary>
-public sealed class BoftAdapter : LinearAdapter
+public sealed class BoftAdapter : LinearAdapter, IPeftAdapterTensors
 {
     public Parameter boft_R;
     public Parameter boft_s;
@@ -187,4 +217,9 @@ public sealed class BoftAdapter : LinearAdapter
         using var scope = NewDisposeScope();
         return RotatedWeight(host).sub(host.weight).MoveToOuterDisposeScope();
     }
+
+    /// <summary>peft's names; its boft_P is a non-persistent buffer, rebuilt from the config as here.</summary>
+    public IReadOnlyDictionary<string, Tensor> ToPeft() => new Dictionary<string, Tensor> { ["boft_R"] = boft_R, ["boft_s"] = boft_s };
+
+    public void LoadPeft(IReadOnlyDictionary<string, Tensor> tensors) => PeftAdapterCheckpoint.CopyNamed(tensors, ToPeft());
 }

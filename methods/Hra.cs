@@ -9,8 +9,12 @@
 // loss, weight λ = <c>regularizer</c> (default 1e-4: the paper tunes λ per task, the value is not fixed — [U]).
 // <c>apply_gs=true</c> orthonormalises the u's by Gram–Schmidt first (peft's apply_GS), giving H = I − 2ÛÛᵀ.
 // Trainable parameters per target: r·d_in. Merge folds W₀H (the matrix the forward pass applies) into the weight.
+// Checkpoints use peft's HRA layout (hra_u [d_in, r]; r and apply_GS in adapter_config.json); peft's folders load
+// with its logits and ours load in peft. λ is not part of peft's config and travels only in our metadata.
 
 using System.Globalization;
+using System.Text.Json.Nodes;
+using PeftBench.Core.Checkpoints;
 using PeftBench.Core.Methods;
 using PeftBench.Core.Models;
 using PeftBench.Core.Sites;
@@ -54,7 +58,7 @@ public sealed record HraConfig : MethodConfig
 }
 
 /// <summary>A chain of r Householder reflections applied to each targeted linear's input side; mergeable.</summary>
-public sealed class Hra : PeftMethod<HraConfig>
+public sealed class Hra : PeftMethod<HraConfig>, IPeftCheckpointMethod
 {
     public const string AdapterName = "hra";
 
@@ -101,6 +105,24 @@ public sealed class Hra : PeftMethod<HraConfig>
         return new HraAttachment(config, adapters);
     }
 
+    /// <summary>peft's HRAConfig fields (0.21); the regulariser λ is a training setting peft leaves to the script and is not saved there.</summary>
+    public JsonObject ToPeftConfig(MethodConfig config, IReadOnlyList<string> targetModules)
+    {
+        var c = (HraConfig)config;
+        return new JsonObject
+        {
+            ["peft_type"] = "HRA", ["r"] = c.Rank, ["apply_GS"] = c.ApplyGs, ["bias"] = "none", ["init_weights"] = true,
+            ["target_modules"] = PeftAdapterCheckpoint.TargetList(targetModules),
+        };
+    }
+
+    public MethodConfig FromPeftConfig(JsonObject adapterConfig) => Defaults with
+    {
+        Rank = adapterConfig["r"]!.GetValue<int>(),
+        ApplyGs = PeftAdapterCheckpoint.Field(adapterConfig, "apply_GS", false),
+        Targets = PeftAdapterCheckpoint.TargetModules(adapterConfig),
+    };
+
     /// <summary>Adds λ·Σ‖I − ÛᵀÛ‖²_F over the attached adapters to the task loss (eq. 6).</summary>
     private sealed class HraAttachment(HraConfig config, IReadOnlyList<HraAdapter> adapters) : MethodAttachment(config)
     {
@@ -115,7 +137,7 @@ public sealed class Hra : PeftMethod<HraConfig>
 }
 
 /// <summary>The reflection vectors of one linear as the columns of <c>hra_u</c> [d_in, r], peft's name.</summary>
-public sealed class HraAdapter : LinearAdapter
+public sealed class HraAdapter : LinearAdapter, IPeftAdapterTensors
 {
     public Parameter hra_u;
     private readonly bool applyGs;
@@ -182,4 +204,8 @@ public sealed class HraAdapter : LinearAdapter
         using var scope = NewDisposeScope();
         return host.weight.mm(Householder()).sub(host.weight).MoveToOuterDisposeScope();
     }
+
+    public IReadOnlyDictionary<string, Tensor> ToPeft() => new Dictionary<string, Tensor> { ["hra_u"] = hra_u };
+
+    public void LoadPeft(IReadOnlyDictionary<string, Tensor> tensors) => PeftAdapterCheckpoint.CopyNamed(tensors, ToPeft());
 }

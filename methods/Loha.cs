@@ -4,8 +4,13 @@
 // The Hadamard product of two rank-r factors reaches rank r², the point of the method. Init as peft's
 // reset_adapter_parameters: B₁, A₁, B₂ Kaiming-uniform (a = √5, bound 1/√fan_in), A₂ = 0, so ΔW = 0.
 // Trainable parameters: Σ over targets 2r(d_in + d_out).
+// Checkpoints use peft's LoHa layout (hada_w1_a … hada_w2_b, adapter_config.json with peft_type LOHA, r, alpha):
+// a peft folder loads with peft's logits and ours loads in peft. peft's rank_dropout / module_dropout (training-time
+// only, default 0) are not implemented: they are saved as 0 and ignored on loading.
 
 using System.Globalization;
+using System.Text.Json.Nodes;
+using PeftBench.Core.Checkpoints;
 using PeftBench.Core.Methods;
 using PeftBench.Core.Models;
 using PeftBench.Core.Sites;
@@ -48,7 +53,7 @@ public sealed record LohaConfig : MethodConfig
 }
 
 /// <summary>Hadamard product of two low-rank updates on each targeted linear; mergeable.</summary>
-public sealed class Loha : PeftMethod<LohaConfig>
+public sealed class Loha : PeftMethod<LohaConfig>, IPeftCheckpointMethod
 {
     public const string AdapterName = "loha";
 
@@ -78,10 +83,29 @@ public sealed class Loha : PeftMethod<LohaConfig>
             linear.Attach(AdapterName, new LohaAdapter(linear.InFeatures, linear.OutFeatures, config, context));
         return new MethodAttachment(config);
     }
+
+    /// <summary>peft's LoHaConfig fields (0.21).</summary>
+    public JsonObject ToPeftConfig(MethodConfig config, IReadOnlyList<string> targetModules)
+    {
+        var c = (LohaConfig)config;
+        return new JsonObject
+        {
+            ["peft_type"] = "LOHA", ["r"] = c.Rank, ["alpha"] = c.Alpha, ["rank_dropout"] = 0.0, ["module_dropout"] = 0.0,
+            ["use_effective_conv2d"] = false, ["init_weights"] = true,
+            ["target_modules"] = PeftAdapterCheckpoint.TargetList(targetModules),
+        };
+    }
+
+    public MethodConfig FromPeftConfig(JsonObject adapterConfig) => Defaults with
+    {
+        Rank = adapterConfig["r"]!.GetValue<int>(),
+        Alpha = adapterConfig["alpha"]!.GetValue<double>(),
+        Targets = PeftAdapterCheckpoint.TargetModules(adapterConfig),
+    };
 }
 
 /// <summary>The four factors of one linear; names mirror peft's <c>hada_w1_a</c> (d_out×r) … <c>hada_w2_b</c> (r×d_in).</summary>
-public sealed class LohaAdapter : LinearAdapter
+public sealed class LohaAdapter : LinearAdapter, IPeftAdapterTensors
 {
     public Parameter hada_w1_a, hada_w1_b, hada_w2_a, hada_w2_b;
     private readonly double scaling;
@@ -103,4 +127,11 @@ public sealed class LohaAdapter : LinearAdapter
 
     public override Tensor DeltaWeight(AdaptableLinear host) =>
         hada_w1_a.mm(hada_w1_b).mul(hada_w2_a.mm(hada_w2_b)).mul(scaling);
+
+    public IReadOnlyDictionary<string, Tensor> ToPeft() => new Dictionary<string, Tensor>
+    {
+        ["hada_w1_a"] = hada_w1_a, ["hada_w1_b"] = hada_w1_b, ["hada_w2_a"] = hada_w2_a, ["hada_w2_b"] = hada_w2_b,
+    };
+
+    public void LoadPeft(IReadOnlyDictionary<string, Tensor> tensors) => PeftAdapterCheckpoint.CopyNamed(tensors, ToPeft());
 }

@@ -8,8 +8,14 @@
 // Trainable parameters per target: a·c + (b·e if W₂ is full, else r(b + e)).
 // The knob r is coarse: it only matters below max(b, e)/2 (4 on a 32-wide layer, 16 on 768), above which the
 // count is constant; where b ≠ e the count can even drop at the switch to a full W₂, so the fitter's range stops there.
+// Checkpoints use peft's LoKr layout (lokr_w1, lokr_w2 or lokr_w2_a/lokr_w2_b; adapter_config.json with peft_type
+// LOKR, r, alpha, decompose_factor): a peft folder loads with peft's logits and ours loads in peft. Not implemented,
+// so refused on loading when set: decompose_both (a factored W₁); rank_dropout / module_dropout (training-time only)
+// are saved as 0 and ignored on loading.
 
 using System.Globalization;
+using System.Text.Json.Nodes;
+using PeftBench.Core.Checkpoints;
 using PeftBench.Core.Methods;
 using PeftBench.Core.Models;
 using PeftBench.Core.Sites;
@@ -55,7 +61,7 @@ public sealed record LokrConfig : MethodConfig
 }
 
 /// <summary>Kronecker-product update W₁ ⊗ W₂ on each targeted linear; mergeable.</summary>
-public sealed class Lokr : PeftMethod<LokrConfig>
+public sealed class Lokr : PeftMethod<LokrConfig>, IPeftCheckpointMethod
 {
     public const string AdapterName = "lokr";
 
@@ -99,6 +105,30 @@ public sealed class Lokr : PeftMethod<LokrConfig>
         return new MethodAttachment(config);
     }
 
+    /// <summary>peft's LoKrConfig fields (0.21).</summary>
+    public JsonObject ToPeftConfig(MethodConfig config, IReadOnlyList<string> targetModules)
+    {
+        var c = (LokrConfig)config;
+        return new JsonObject
+        {
+            ["peft_type"] = "LOKR", ["r"] = c.Rank, ["alpha"] = c.Alpha, ["decompose_factor"] = c.DecomposeFactor,
+            ["decompose_both"] = false, ["rank_dropout"] = 0.0, ["module_dropout"] = 0.0, ["rank_dropout_scale"] = false,
+            ["use_effective_conv2d"] = false, ["init_weights"] = true, ["target_modules"] = PeftAdapterCheckpoint.TargetList(targetModules),
+        };
+    }
+
+    public MethodConfig FromPeftConfig(JsonObject adapterConfig)
+    {
+        PeftAdapterCheckpoint.Require(adapterConfig, "decompose_both", false);
+        return Defaults with
+        {
+            Rank = adapterConfig["r"]!.GetValue<int>(),
+            Alpha = adapterConfig["alpha"]!.GetValue<double>(),
+            DecomposeFactor = PeftAdapterCheckpoint.Field(adapterConfig, "decompose_factor", -1),
+            Targets = PeftAdapterCheckpoint.TargetModules(adapterConfig),
+        };
+    }
+
     /// <summary>d_out = a·b, d_in = c·e with W₁ ∈ ℝ^{a×c}, W₂ ∈ ℝ^{b×e}.</summary>
     internal readonly record struct KronShape(long A, long B, long C, long E);
 
@@ -132,7 +162,7 @@ public sealed class Lokr : PeftMethod<LokrConfig>
 }
 
 /// <summary>W₁ and W₂ (or its factors) of one linear; names mirror peft's <c>lokr_w1</c>, <c>lokr_w2</c>, <c>lokr_w2_a</c>, <c>lokr_w2_b</c>.</summary>
-public sealed class LokrAdapter : LinearAdapter
+public sealed class LokrAdapter : LinearAdapter, IPeftAdapterTensors
 {
     public Parameter lokr_w1;
     public Parameter? lokr_w2, lokr_w2_a, lokr_w2_b;
@@ -163,4 +193,10 @@ public sealed class LokrAdapter : LinearAdapter
         var w2 = lokr_w2 ?? lokr_w2_a!.mm(lokr_w2_b!);
         return kron(lokr_w1, w2).mul(scaling).MoveToOuterDisposeScope();
     }
+
+    public IReadOnlyDictionary<string, Tensor> ToPeft() => lokr_w2 is { } w2
+        ? new Dictionary<string, Tensor> { ["lokr_w1"] = lokr_w1, ["lokr_w2"] = w2 }
+        : new Dictionary<string, Tensor> { ["lokr_w1"] = lokr_w1, ["lokr_w2_a"] = lokr_w2_a!, ["lokr_w2_b"] = lokr_w2_b! };
+
+    public void LoadPeft(IReadOnlyDictionary<string, Tensor> tensors) => PeftAdapterCheckpoint.CopyNamed(tensors, ToPeft());
 }

@@ -145,7 +145,7 @@ public abstract class LoraFamily<TConfig> : PeftMethod<TConfig>, IPeftCheckpoint
         var json = new JsonObject
         {
             ["peft_type"] = "LORA", ["r"] = c.Rank, ["lora_alpha"] = c.Alpha, ["lora_dropout"] = c.Dropout,
-            ["target_modules"] = new JsonArray(targetModules.Select(t => (JsonNode)t).ToArray()),
+            ["target_modules"] = PeftAdapterCheckpoint.TargetList(targetModules),
             ["bias"] = "none", ["fan_in_fan_out"] = false, ["use_rslora"] = false, ["use_dora"] = false, ["init_lora_weights"] = true,
         };
         if (SplitsWeight)
@@ -166,7 +166,7 @@ public abstract class LoraFamily<TConfig> : PeftMethod<TConfig>, IPeftCheckpoint
         Rank = adapterConfig["r"]!.GetValue<int>(),
         Alpha = adapterConfig["lora_alpha"]!.GetValue<double>(),
         Dropout = adapterConfig["lora_dropout"]?.GetValue<double>() ?? 0,
-        Targets = adapterConfig["target_modules"]!.AsArray().Select(t => t!.GetValue<string>()).ToArray(),
+        Targets = PeftAdapterCheckpoint.TargetModules(adapterConfig),
     };
 
     /// <summary>One message per target that selects nothing, listing the roles and module names that exist.</summary>

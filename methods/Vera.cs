@@ -7,8 +7,14 @@
 // parameters: they are neither trained nor counted. Trainable parameters: Σ over targets (r + d_out).
 // The knob r is fine-grained in count (one parameter per target per step of r), but r also sets the width of
 // the frozen projections, so a small budget means a small r and a weak random basis.
+// Checkpoints use peft's VeRA layout: vera_lambda_b / vera_lambda_d per layer and the shared projections once, as
+// base_model.vera_A / base_model.vera_B, with save_projection = true (peft's default). Our A and B come from the
+// cell's generator, not from peft's projection_prng_key (written as peft's default 0, which the saved projections
+// override on loading); a peft folder saved with save_projection = false is refused, as it holds no projections.
 
 using System.Globalization;
+using System.Text.Json.Nodes;
+using PeftBench.Core.Checkpoints;
 using PeftBench.Core.Methods;
 using PeftBench.Core.Models;
 using PeftBench.Core.Sites;
@@ -56,7 +62,7 @@ public sealed record VeraConfig : MethodConfig
 }
 
 /// <summary>Trainable scaling vectors around one frozen random projection pair shared by all targets; mergeable.</summary>
-public sealed class Vera : PeftMethod<VeraConfig>
+public sealed class Vera : PeftMethod<VeraConfig>, IPeftCheckpointMethod
 {
     public const string AdapterName = "vera";
 
@@ -92,10 +98,34 @@ public sealed class Vera : PeftMethod<VeraConfig>
             linear.Attach(AdapterName, new VeraAdapter(linear.OutFeatures, shared_A, shared_B, config, context));
         return new MethodAttachment(config);
     }
+
+    /// <summary>peft's VeraConfig fields (0.21), with the projections saved in the file.</summary>
+    public JsonObject ToPeftConfig(MethodConfig config, IReadOnlyList<string> targetModules)
+    {
+        var c = (VeraConfig)config;
+        return new JsonObject
+        {
+            ["peft_type"] = "VERA", ["r"] = c.Rank, ["d_initial"] = c.DInitial, ["vera_dropout"] = c.Dropout,
+            ["projection_prng_key"] = 0, ["save_projection"] = true, ["bias"] = "none", ["fan_in_fan_out"] = false,
+            ["init_weights"] = true, ["target_modules"] = PeftAdapterCheckpoint.TargetList(targetModules),
+        };
+    }
+
+    public MethodConfig FromPeftConfig(JsonObject adapterConfig)
+    {
+        PeftAdapterCheckpoint.Require(adapterConfig, "save_projection", true);
+        return Defaults with
+        {
+            Rank = adapterConfig["r"]!.GetValue<int>(),
+            DInitial = PeftAdapterCheckpoint.Field(adapterConfig, "d_initial", 0.1),
+            Dropout = PeftAdapterCheckpoint.Field(adapterConfig, "vera_dropout", 0.0),
+            Targets = PeftAdapterCheckpoint.TargetModules(adapterConfig),
+        };
+    }
 }
 
 /// <summary>The vectors (d, b) of one linear; the shared projections are registered as buffers, sliced to its shape.</summary>
-public sealed class VeraAdapter : LinearAdapter
+public sealed class VeraAdapter : LinearAdapter, IPeftAdapterTensors, IPeftSharedTensors
 {
     private readonly Dropout dropout;
     public Parameter vera_lambda_d;
@@ -124,4 +154,14 @@ public sealed class VeraAdapter : LinearAdapter
     /// <summary>ΔW = diag(b)·B·diag(d)·A.</summary>
     public override Tensor DeltaWeight(AdaptableLinear host) =>
         (vera_lambda_b.unsqueeze(1) * SlicedB(host)).mm(vera_lambda_d.unsqueeze(1) * SlicedA(host));
+
+    public IReadOnlyDictionary<string, Tensor> ToPeft() =>
+        new Dictionary<string, Tensor> { ["vera_lambda_b"] = vera_lambda_b, ["vera_lambda_d"] = vera_lambda_d };
+
+    public void LoadPeft(IReadOnlyDictionary<string, Tensor> tensors) => PeftAdapterCheckpoint.CopyNamed(tensors, ToPeft());
+
+    /// <summary>The whole shared pair ([r, max d_in] and [max d_out, r]), not this layer's slices.</summary>
+    public IReadOnlyDictionary<string, Tensor> SharedToPeft() => new Dictionary<string, Tensor> { ["vera_A"] = vera_A, ["vera_B"] = vera_B };
+
+    public void LoadSharedPeft(IReadOnlyDictionary<string, Tensor> tensors) => PeftAdapterCheckpoint.CopyNamed(tensors, SharedToPeft());
 }

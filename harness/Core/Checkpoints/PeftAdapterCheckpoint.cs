@@ -17,6 +17,20 @@ public interface IPeftAdapterTensors
     void LoadPeft(IReadOnlyDictionary<string, Tensor> tensors);
 }
 
+/// <summary>
+/// Tensors that one model-wide object shares among its adapters, which peft stores once at the model level as
+/// <c>base_model.&lt;name&gt;</c> (VeRA's frozen projections <c>vera_A</c>, <c>vera_B</c>). Every adapter that holds them
+/// reports the same tensors; they are written once and copied into each (the same storage, so once in effect).
+/// </summary>
+public interface IPeftSharedTensors
+{
+    /// <summary>The shared tensors under their peft names relative to <c>base_model.</c>.</summary>
+    IReadOnlyDictionary<string, Tensor> SharedToPeft();
+
+    /// <summary>Copies the folder's shared tensors (keys relative to <c>base_model.</c>) in; throws on a wrong shape.</summary>
+    void LoadSharedPeft(IReadOnlyDictionary<string, Tensor> tensors);
+}
+
 /// <summary>A method whose adapters can be stored in peft's layout: its <c>adapter_config.json</c> both ways.</summary>
 public interface IPeftCheckpointMethod
 {
@@ -43,13 +57,31 @@ public sealed record PeftAdapterFolder(string MethodId, string? ConfigJson, Json
 /// <c>….query.lora_magnitude_vector</c>, and the head as a modules_to_save entry (<c>base_model.model.classifier.dense.weight</c>;
 /// peft strips <c>modules_to_save.default</c> on saving). Our method id and canonical config travel in the
 /// safetensors metadata (<c>peftbench.method</c>, <c>peftbench.config</c>) so that adapter_config.json stays
-/// exactly peft's; a folder without them (written by peft) is read as the method its config names.
+/// exactly peft's; a folder without them (written by peft) is read as the method its config's peft_type names
+/// (LORA, LOHA, LOKR, OFT, BOFT, VERA, FOURIERFT, HRA). Tensors shared by all adapters are stored once at the model
+/// level (VeRA's <c>base_model.vera_A</c>, see <see cref="IPeftSharedTensors"/>). Checked against peft 0.21's own
+/// folders in PeftInteropTests.
 /// </summary>
 public static class PeftAdapterCheckpoint
 {
     public const string ConfigFile = "adapter_config.json";
     public const string WeightsFile = "adapter_model.safetensors";
     private const string Prefix = "base_model.model.";
+    private const string SharedPrefix = "base_model.";
+
+    /// <summary>peft_type → our method id, for folders peft wrote (LORA is refined by its use_dora / use_rslora flags).</summary>
+    private static readonly IReadOnlyDictionary<string, string> MethodOfPeftType = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["LORA"] = "lora", ["LOHA"] = "loha", ["LOKR"] = "lokr", ["OFT"] = "oft", ["BOFT"] = "boft",
+        ["VERA"] = "vera", ["FOURIERFT"] = "fourierft", ["HRA"] = "hra", ["ADALORA"] = "adalora",
+    };
+
+    /// <summary>
+    /// peft settings that select layers or vary the config per layer; PeftBench applies one config to every target,
+    /// so a folder that uses them is refused with its reason rather than loaded wrongly.
+    /// </summary>
+    private static readonly string[] PerLayerFields =
+        ["layers_to_transform", "layers_pattern", "exclude_modules", "rank_pattern", "alpha_pattern", "n_frequency_pattern"];
 
     public static bool Supports(IPeftMethod method) => method is IPeftCheckpointMethod;
 
@@ -67,6 +99,9 @@ public static class PeftAdapterCheckpoint
             foreach (var (name, tensor) in adapter.ToPeft())
                 tensors[$"{Prefix}{model.Backbone.BaseModelPrefix}.{linear.Path}.{name}"] = tensor;
         }
+        foreach (var shared in adapted.Select(l => l.Adapters[0]).OfType<IPeftSharedTensors>())
+        foreach (var (name, tensor) in shared.SharedToPeft())
+            tensors[SharedPrefix + name] = tensor;
         foreach (var (name, p) in model.Head.named_parameters())
             tensors[$"{Prefix}{model.Head.HeadName}.{name}"] = p;
 
@@ -94,15 +129,50 @@ public static class PeftAdapterCheckpoint
         return new PeftAdapterFolder(id, metadata.GetValueOrDefault("peftbench.config"), adapterConfig, tensors);
     }
 
-    /// <summary>peft's own type and LoRA flags name the method for a folder we did not write.</summary>
+    /// <summary>peft_type (and LoRA's own flags) name the method for a folder we did not write.</summary>
     private static string InferMethod(JsonObject config)
     {
         var type = config["peft_type"]?.GetValue<string>();
-        if (type == "ADALORA") return "adalora";
-        if (type != "LORA") throw new NotSupportedException($"peft_type '{type}' is not supported; only LORA and ADALORA adapters load.");
+        if (type is null || !MethodOfPeftType.TryGetValue(type, out var id))
+            throw new NotSupportedException($"peft_type '{type}' is not supported; adapters of types {string.Join(", ", MethodOfPeftType.Keys)} load.");
+        if (type != "LORA") return id;
         if (config["use_dora"]?.GetValue<bool>() == true) return "dora";
         if (config["kasa_config"] is JsonObject) return "kasa";
         return config["use_rslora"]?.GetValue<bool>() == true ? "rslora" : "lora";
+    }
+
+    /// <summary>target_modules as peft writes it: a JSON list of module names.</summary>
+    public static JsonArray TargetList(IReadOnlyList<string> targetModules) => new(targetModules.Select(t => (JsonNode)t).ToArray());
+
+    /// <summary>peft's target_modules as a list of module names (a regex string cannot be mapped to our targets).</summary>
+    public static string[] TargetModules(JsonObject adapterConfig) => adapterConfig["target_modules"] switch
+    {
+        JsonArray list => list.Select(t => t!.GetValue<string>()).ToArray(),
+        var other => throw new NotSupportedException($"target_modules {other?.ToJsonString() ?? "null"}: only a list of module names can be loaded."),
+    };
+
+    /// <summary>A field of peft's config, or <paramref name="fallback"/> (peft's default) where the folder omits it or holds null.</summary>
+    public static T Field<T>(JsonObject adapterConfig, string name, T fallback) =>
+        adapterConfig[name] is JsonValue v ? v.GetValue<T>() : fallback;
+
+    /// <summary>Refuses a setting PeftBench does not implement, naming it, when the folder's value differs from the default.</summary>
+    public static void Require<T>(JsonObject adapterConfig, string name, T supported)
+    {
+        var value = Field(adapterConfig, name, supported);
+        if (!EqualityComparer<T>.Default.Equals(value, supported))
+            throw new NotSupportedException($"{name} = {value} is not supported here (only {supported}).");
+    }
+
+    private static void RefusePerLayerSettings(JsonObject adapterConfig)
+    {
+        // AdaLoRA's rank_pattern is not a per-layer setting but the allocation training chose, which its loader applies.
+        var adaLora = adapterConfig["peft_type"]?.GetValue<string>() == "ADALORA";
+        foreach (var field in PerLayerFields.Where(f => !(adaLora && f == "rank_pattern")))
+        {
+            var node = adapterConfig[field];
+            var empty = node is null || node is JsonObject { Count: 0 } || node is JsonArray { Count: 0 };
+            if (!empty) throw new NotSupportedException($"{field} = {node!.ToJsonString()}: PeftBench applies one config to every target and cannot load per-layer settings.");
+        }
     }
 
     /// <summary>
@@ -114,6 +184,7 @@ public static class PeftAdapterCheckpoint
         if (method.Id != folder.MethodId) throw new ArgumentException($"the folder holds a {folder.MethodId} adapter, not {method.Id}.");
         var importer = method as IPeftCheckpointMethod
             ?? throw new NotSupportedException($"{method.Id} has no peft adapter layout yet.");
+        if (folder.ConfigJson is null) RefusePerLayerSettings(folder.AdapterConfig);
         var config = folder.ConfigJson is { } json
             ? MethodConfig.FromCanonicalJson(method.DefaultConfig.GetType(), json)
             : importer.FromPeftConfig(folder.AdapterConfig);
@@ -126,6 +197,13 @@ public static class PeftAdapterCheckpoint
                 .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value, StringComparer.Ordinal);
             ((IPeftAdapterTensors)linear.Adapters[0]).LoadPeft(own);
             used.UnionWith(own.Keys.Select(k => prefix + k));
+            if (linear.Adapters[0] is IPeftSharedTensors shared)
+            {
+                var common = folder.Tensors.Where(kv => kv.Key.StartsWith(SharedPrefix, StringComparison.Ordinal) && !kv.Key.StartsWith(Prefix, StringComparison.Ordinal))
+                    .ToDictionary(kv => kv.Key[SharedPrefix.Length..], kv => kv.Value, StringComparer.Ordinal);
+                shared.LoadSharedPeft(common);
+                used.UnionWith(common.Keys.Select(k => SharedPrefix + k));
+            }
         }
         using (no_grad())
         {
@@ -140,6 +218,20 @@ public static class PeftAdapterCheckpoint
         var unused = folder.Tensors.Keys.Where(k => !used.Contains(k)).ToList();
         if (unused.Count > 0) throw new InvalidDataException($"tensors in the adapter folder that match no module of the model: {string.Join(", ", unused.Take(5))}.");
         return config;
+    }
+
+    /// <summary>
+    /// Copies the saved tensors of one layer into <paramref name="targets"/> (an adapter's live <see cref="IPeftAdapterTensors.ToPeft"/>):
+    /// every target must be saved with its shape, and every saved tensor must be a target (a LoKr W₂ saved as
+    /// factors where a full W₂ is expected would otherwise pass unnoticed).
+    /// </summary>
+    public static void CopyNamed(IReadOnlyDictionary<string, Tensor> saved, IReadOnlyDictionary<string, Tensor> targets)
+    {
+        var unexpected = saved.Keys.Where(k => !targets.ContainsKey(k)).ToList();
+        if (unexpected.Count > 0)
+            throw new InvalidDataException($"the adapter folder holds {string.Join(", ", unexpected)} for this layer, where {string.Join(", ", targets.Keys)} are expected.");
+        foreach (var (name, target) in targets)
+            CopyInto(target, saved.TryGetValue(name, out var t) ? t : throw new InvalidDataException($"the adapter folder has no '{name}' for this layer."), name);
     }
 
     /// <summary>Copies <paramref name="source"/> into <paramref name="target"/> in place, after checking the shape.</summary>
