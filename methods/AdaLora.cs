@@ -297,9 +297,9 @@ public sealed class AdaLoraAdapter : LinearAdapter, IPeftAdapterTensors
         dropout = nn.Dropout(config.Dropout);
         using (no_grad())
         {
-            lora_A = new Parameter(randn(new long[] { config.InitRank, host.InFeatures }, generator: context.Generator, device: context.Device).mul_(0.02));
+            lora_A = new Parameter(context.Randn(config.InitRank, host.InFeatures).mul_(0.02));
             lora_E = new Parameter(zeros(config.InitRank, 1, device: context.Device));
-            lora_B = new Parameter(randn(new long[] { host.OutFeatures, config.InitRank }, generator: context.Generator, device: context.Device).mul_(0.02));
+            lora_B = new Parameter(context.Randn(host.OutFeatures, config.InitRank).mul_(0.02));
         }
         RegisterComponents();
     }

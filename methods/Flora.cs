@@ -96,8 +96,8 @@ public sealed class FloraAdapter : LinearAdapter
         param_G = new Parameter(zeros(config.Rank, config.Rank, device: context.Device));
         using (no_grad())
         {
-            param_0 = new Parameter(randn(new long[] { inFeatures, config.Rank }, generator: context.Generator, device: context.Device).mul_(std));
-            param_1 = new Parameter(randn(new long[] { outFeatures, config.Rank }, generator: context.Generator, device: context.Device).mul_(std));
+            param_0 = new Parameter(context.Randn(inFeatures, config.Rank).mul_(std));
+            param_1 = new Parameter(context.Randn(outFeatures, config.Rank).mul_(std));
         }
         RegisterComponents();
     }

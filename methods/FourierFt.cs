@@ -163,7 +163,7 @@ public sealed class FourierFtAdapter : LinearAdapter, IPeftAdapterTensors
         indices = flatIndices;
         fourierft_spectrum = new Parameter(config.InitZero
             ? zeros(config.NFrequency, device: context.Device)
-            : randn(config.NFrequency, generator: context.Generator, device: context.Device));
+            : context.Randn(config.NFrequency));
         RegisterComponents();
     }
 

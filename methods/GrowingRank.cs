@@ -125,8 +125,8 @@ public sealed class RankPool : nn.Module
     {
         using (no_grad())
         {
-            pool_A = new Parameter(randn(new long[] { size, inFeatures }, generator: context.Generator, device: context.Device).mul_(0.02));
-            pool_B = new Parameter(randn(new long[] { outFeatures, size }, generator: context.Generator, device: context.Device).mul_(0.02));
+            pool_A = new Parameter(context.Randn(size, inFeatures).mul_(0.02));
+            pool_B = new Parameter(context.Randn(outFeatures, size).mul_(0.02));
             pool_E = new Parameter(zeros(size, device: context.Device));
         }
         free = new Queue<int>(Enumerable.Range(0, size));

@@ -107,7 +107,7 @@ public sealed class BottleneckAdapter : nn.Module<Tensor, Tensor>
         using (no_grad())
         {
             // Truncated normal N(0, 10⁻²) on [−2σ, 2σ] by inverse CDF (as torch.nn.init.trunc_normal_), seeded.
-            var u = rand(new long[] { bottleneck, width }, generator: context.Generator, device: context.Device)
+            var u = context.Rand(bottleneck, width)
                 .mul_(UpperCdf - LowerCdf).add_(LowerCdf);
             down_weight = new Parameter(u.mul_(2).sub_(1).erfinv_().mul_(Math.Sqrt(2) * 1e-2));
         }

@@ -13,6 +13,6 @@ internal static class KaimingUniform
     {
         var bound = 1.0 / Math.Sqrt(fanIn);
         using var _ = no_grad();
-        return rand(new[] { rows, fanIn }, generator: context.Generator, device: context.Device).mul_(2 * bound).sub_(bound);
+        return context.Rand(rows, fanIn).mul_(2 * bound).sub_(bound);
     }
 }

@@ -117,7 +117,7 @@ public sealed class KasaAdapter : LoraAdapter
     public KasaAdapter(AdaptableLinear host, KasaConfig config, MethodContext context)
         : base(host.InFeatures, host.OutFeatures, config, context)
     {
-        lora_diag = new Parameter(randn(new long[] { config.Rank }, generator: context.Generator, device: context.Device));
+        lora_diag = new Parameter(context.Randn(config.Rank));
         lora_diag.DetachFromDisposeScope();
         register_parameter("lora_diag", lora_diag);
         (kasa_U, kasa_Vh) = MinorComponents(host.weight, config.Rank);

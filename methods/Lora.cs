@@ -233,7 +233,7 @@ public class LoraAdapter : LinearAdapter, IPeftAdapterTensors
     {
         var bound = 1.0 / Math.Sqrt(inFeatures);
         using var _ = no_grad();
-        return rand(new long[] { rank, inFeatures }, generator: context.Generator, device: context.Device).mul_(2 * bound).sub_(bound);
+        return context.Rand(rank, inFeatures).mul_(2 * bound).sub_(bound);
     }
 
     public double Scaling => scaling;

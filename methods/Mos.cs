@@ -138,7 +138,7 @@ public sealed class ShardPool : nn.Module
         var count = (long)config.PoolRank * config.Shards * members;
         using var _ = no_grad();
         var values = bound == 0 ? zeros(count, length, device: context.Device)
-            : rand(new[] { count, length }, generator: context.Generator, device: context.Device).mul_(2 * bound).sub_(bound);
+            : context.Rand(count, length).mul_(2 * bound).sub_(bound);
         return new ShardPool(values);
     }
 

@@ -109,7 +109,7 @@ public sealed class PromptTuning : PeftMethod<PromptTuningConfig>
             }
             else
             {
-                initial = rand(new long[] { config.PromptLength, site.Width }, generator: context.Generator, device: context.Device).sub_(0.5);
+                initial = context.Rand(config.PromptLength, site.Width).sub_(0.5);
             }
         }
         site.Attach(AdapterName, new SoftPrompt(initial));

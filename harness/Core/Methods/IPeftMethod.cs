@@ -16,6 +16,15 @@ public sealed record Knob(string Name, int Min, int Max);
 public sealed record MethodContext(Device Device, Generator Generator)
 {
     public CalibrationSource? Calibration { get; init; }
+
+    /// <summary>
+    /// U[0, 1) of <paramref name="shape"/> on <see cref="Device"/>, drawn from the cell's CPU generator and then moved:
+    /// the same numbers on every device, and no device-type mismatch between a CPU generator and a CUDA tensor.
+    /// </summary>
+    public Tensor Rand(params long[] shape) => rand(shape, generator: Generator).to(Device);
+
+    /// <summary>N(0, 1) of <paramref name="shape"/> on <see cref="Device"/>, drawn as <see cref="Rand"/> is.</summary>
+    public Tensor Randn(params long[] shape) => randn(shape, generator: Generator).to(Device);
 }
 
 /// <summary>
