@@ -6,7 +6,7 @@ namespace PeftBench.Harness.Running;
 /// Collects a training curve: the mean loss over windows of ⌈total / <see cref="Trainer.MaxLossPoints"/>⌉ steps, and
 /// the steps at which the dev score is due (evenly spaced, the last step included). Pure bookkeeping, no tensors.
 /// </summary>
-internal sealed class CurveRecorder(int totalSteps, int devEvaluations)
+public sealed class CurveRecorder(int totalSteps, int devEvaluations)
 {
     private readonly int window = Math.Max(1, (totalSteps + Trainer.MaxLossPoints - 1) / Trainer.MaxLossPoints);
     private readonly HashSet<int> devSteps = Enumerable.Range(1, devEvaluations)

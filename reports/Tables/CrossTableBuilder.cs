@@ -19,7 +19,7 @@ public static class CrossTableBuilder
         var keys = s.Methods.Where(m => m.Model == model).ToList();
         var budgets = keys.Select(k => k.Budget).Where(b => b is not null).Distinct().ToList();
         if (suite is null || budgets.Count < 2) return null;
-        var backbone = BackboneSize(s, model);
+        var backbone = ResultsTableBuilder.BackboneParameters(s, model);
         var columns = budgets.OrderBy(b => Formats.BudgetFraction(b!, backbone) ?? double.MaxValue).ThenBy(b => b, StringComparer.Ordinal)
             .Cast<string?>().ToList();
         if (keys.Any(k => k.Budget is null)) columns.Add(null);
@@ -70,9 +70,6 @@ public static class CrossTableBuilder
 
     public static string SuiteRule(RunSummary s, string suite) =>
         s.SuiteAverages.FirstOrDefault(a => a.Suite == suite)?.Rule ?? SuiteAveraging.MeanOverTasks;
-
-    static double? BackboneSize(RunSummary s, string model) =>
-        s.Groups.Where(g => g.Model == model && g.Parameters is { Backbone: > 0 }).Select(g => g.Parameters!.Backbone).DefaultIfEmpty().Average() is var v and > 0 ? v : null;
 
     static string ModelSuffix(RunSummary s, string model) => s.Models.Count > 1 ? $": {model}" : "";
 }

@@ -32,38 +32,43 @@ public static class LatexRenderer
 
     static string Cell(TableCell c, Spread spread)
     {
+        // Subscript spread and superscript marks share one math group: mean$_{\pm ci}^{\dagger}$.
+        var marks = c.Marks.Length == 0 ? "" : "^{" + string.Concat(c.Marks.Select(m => m switch { '†' => "\\dagger", '‡' => "\\ddagger", _ => "*" })) + "}";
         string body;
         if (c.Stat is { } s)
         {
             var mean = Emphasis(c, s.Mean);
             var part = spread == Spread.Ci95 ? s.Ci95 : s.Std;
-            body = part is null ? mean
-                : spread == Spread.Ci95 ? $"{mean}$_{{\\pm {part}}}$"
-                : $"{mean}\\,$\\pm$\\,{part}";
+            body = part is null ? mean + InMath(marks)
+                : spread == Spread.Ci95 ? mean + InMath($"_{{\\pm {part}}}{marks}")
+                : $"{mean}\\,$\\pm$\\,{part}" + InMath(marks);
         }
-        else body = Emphasis(c, Text(c.Text));
-        if (c.Marks.Length > 0) body += "$^{" + string.Concat(c.Marks.Select(m => m switch { '†' => "\\dagger", '‡' => "\\ddagger", _ => "*" })) + "}$";
+        else body = Emphasis(c, Text(c.Text)) + InMath(marks);
         if (c.Footnote is { } f) body += $"\\textsuperscript{{[{f}]}}";
         return body;
     }
 
+    static string InMath(string s) => s.Length == 0 ? "" : "$" + s + "$";
+
     static string Emphasis(TableCell c, string text) =>
         c.Best ? $"\\textbf{{{text}}}" : c.Second ? $"\\underline{{{text}}}" : text;
 
-    /// <summary>Escapes LaTeX's special characters; `code` becomes \texttt{code}; ±, ×, —, †, ‡ become their commands.</summary>
+    /// <summary>Escapes LaTeX's special characters (and &lt; &gt;, which OT1 fonts print as ¡ ¿); `code` becomes \texttt{code}; "quotes" become ``quotes''; ±, ×, —, †, ‡ become their commands.</summary>
     public static string Text(string s)
     {
         var sb = new StringBuilder();
         var code = false;
+        var quote = false;
         foreach (var ch in s)
         {
             if (ch == '`') { sb.Append(code ? "}" : "\\texttt{"); code = !code; continue; }
+            if (ch == '"') { sb.Append(quote ? "''" : "``"); quote = !quote; continue; }
             sb.Append(ch switch
             {
                 '\\' => "\\textbackslash{}", '&' => "\\&", '%' => "\\%", '$' => "\\$", '#' => "\\#", '_' => "\\_",
                 '{' => "\\{", '}' => "\\}", '~' => "\\textasciitilde{}", '^' => "\\textasciicircum{}",
                 '±' => "$\\pm$", '×' => "$\\times$", '—' => "---", '–' => "--", '†' => "$^\\dagger$", '‡' => "$^\\ddagger$",
-                '≥' => "$\\geq$", '≤' => "$\\leq$", '…' => "\\dots{}",
+                '≥' => "$\\geq$", '≤' => "$\\leq$", '…' => "\\dots{}", '<' => "$<$", '>' => "$>$",
                 _ => ch.ToString(),
             });
         }

@@ -103,14 +103,20 @@ public static class ResultsTableBuilder
         else if (suite is not null)
             text += $"{suiteName} avg. is the mean over {suiteName}'s {s.Suites[suite].Count} tasks of each task's score, computed per seed " +
                     "(only for seeds with every task) and then averaged over seeds; multi-metric tasks count as the mean of their metrics. ";
-        return text + $"Params: the method's trainable parameters, head excluded, as % of the backbone{Backbone(s, model)} (count); budgets are targets of that count.";
+        return text + $"Params: the method's trainable parameters, head excluded, as % of the backbone{(BackboneCount(s, model) is { } n ? $"'s {n} parameters" : "")} (count); budgets are targets of that count.";
     }
 
     /// <summary>" (1.83M parameters)" when the results record the backbone's size.</summary>
-    public static string Backbone(RunSummary s, string model)
+    public static string Backbone(RunSummary s, string model) => BackboneCount(s, model) is { } n ? $" ({n} parameters)" : "";
+
+    /// <summary>The backbone's parameter count as displayed (1.83M); null when no result records it.</summary>
+    public static string? BackboneCount(RunSummary s, string model) => BackboneParameters(s, model) is { } n ? Formats.Count(n) : null;
+
+    /// <summary>The backbone's parameter count, mean over the results that record it; null when none does.</summary>
+    public static double? BackboneParameters(RunSummary s, string model)
     {
         var sizes = s.Groups.Where(g => g.Model == model && g.Parameters is { Backbone: > 0 }).Select(g => g.Parameters!.Backbone).ToList();
-        return sizes.Count == 0 ? "" : $" ({Formats.Count(sizes.Average())} parameters)";
+        return sizes.Count == 0 ? null : sizes.Average();
     }
 
     static string Describe(IReadOnlyList<string> metrics) => metrics.Count switch
