@@ -31,8 +31,8 @@ public static class CurvePlot
             var d = plot.Add.Scatter(dev.Select(p => (double)p.Step).ToArray(), dev.Select(p => p.Value).ToArray());
             d.Axes.YAxis = plot.Axes.Right;
             d.LegendText = $"dev {c.PrimaryMetric ?? "score"}";
-            d.MarkerSize = 6;
-            d.LinePattern = LinePattern.Dashed;
+            d.MarkerSize = 7;
+            d.MarkerShape = MarkerShape.FilledSquare;
             plot.Axes.Right.Label.Text = $"Dev {c.PrimaryMetric ?? "score"}";
         }
         plot.ShowLegend(Alignment.UpperRight);
@@ -40,7 +40,10 @@ public static class CurvePlot
         return true;
     }
 
-    /// <summary>Every method's line on one task, coloured by family (methods of one family share a hue, told apart by pattern).</summary>
+    /// <summary>
+    /// Every method's line on one task, coloured by family; methods of one family share a hue and are told apart by
+    /// marker shape (not by dash pattern: SkiaSharp's SVG backend cannot draw dashes and logs each one it drops).
+    /// </summary>
     public static void SaveOverlay(IReadOnlyList<CurveLine> lines, string title, string yLabel, string svgPath, string? pngPath, int width, int height)
     {
         using var plot = new Plot();
@@ -49,15 +52,15 @@ public static class CurvePlot
         plot.YLabel(yLabel);
         var families = lines.Select(l => l.Family).Distinct().Order(StringComparer.Ordinal).ToList();
         var palette = new ScottPlot.Palettes.Category10();
-        var patterns = new[] { LinePattern.Solid, LinePattern.Dashed, LinePattern.Dotted, LinePattern.DenselyDashed };
+        var shapes = new[] { MarkerShape.FilledCircle, MarkerShape.FilledSquare, MarkerShape.FilledTriangleUp, MarkerShape.FilledDiamond, MarkerShape.OpenCircle };
         foreach (var line in lines)
         {
             var sameFamily = lines.Where(l => l.Family == line.Family).ToList();
             var scatter = plot.Add.Scatter(line.Points.Select(p => (double)p.Step).ToArray(), line.Points.Select(p => p.Value).ToArray());
             scatter.Color = palette.GetColor(families.IndexOf(line.Family));
-            scatter.LinePattern = patterns[sameFamily.IndexOf(line) % patterns.Length];
+            scatter.MarkerShape = shapes[sameFamily.IndexOf(line) % shapes.Length];
             scatter.LineWidth = 2;
-            scatter.MarkerSize = line.Points.Count > 30 ? 0 : 5;
+            scatter.MarkerSize = line.Points.Count > 30 && sameFamily.Count == 1 ? 0 : 6;
             scatter.LegendText = line.Label;
         }
         plot.ShowLegend(Alignment.UpperRight);

@@ -62,7 +62,7 @@ public static class ParetoPlot
             line.ConnectStyle = ConnectStyle.StepHorizontal;
             line.MarkerSize = 0;
             line.LineWidth = 1.5f;
-            line.LinePattern = LinePattern.Dashed;
+            // Solid: SkiaSharp's SVG backend drops dash patterns (and logs each one).
             line.Color = Colors.Gray;
             line.LegendText = "Pareto front";
         }

@@ -58,7 +58,8 @@ public static class ScoreColumns
                 var e = column.Entries[r];
                 if (e.Stats is null) { cells.Add(e.Missing ?? new TableCell("—")); continue; }
                 var marks = "";
-                if (reference is { } refRow && refRow != r)
+                // Against the best, a cell tied with it is bold already: marks are for the rows below it.
+                if (reference is { } refRow && refRow != r && (significance.Reference is not null || displayed[r] != best))
                 {
                     var against = column.Entries[refRow];
                     if (TTest(e, against) is { } t)
