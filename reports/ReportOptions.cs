@@ -36,6 +36,8 @@ public sealed record ReportOptions
 
 public enum Spread { Std, Ci95 }
 
+public enum SeedTest { PairedT, Wilcoxon }
+
 /// <summary>
 /// Each score is tested against the column's best (or the reference method's) score: a paired t-test over seeds,
 /// and, where both cells stored per-example scores, a paired bootstrap over examples.
@@ -43,6 +45,8 @@ public enum Spread { Std, Ci95 }
 public sealed record SignificanceOptions
 {
     public double Alpha { get; init; } = 0.05;
+    /// <summary>The test over seeds: Student's paired t-test, or the exact Wilcoxon signed-rank test (needs ≥ 6 seeds to reach p &lt; 0.05).</summary>
+    public SeedTest SeedTest { get; init; } = SeedTest.PairedT;
     /// <summary>Method id to test against; null: the best row of each column.</summary>
     public string? Reference { get; init; }
     public int BootstrapResamples { get; init; } = 1000;

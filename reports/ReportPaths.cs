@@ -22,6 +22,11 @@ public sealed record ReportPaths(
     public int CellCurves { get; init; }
     public string? Html { get; init; }
 
+    /// <summary>What to print after writing: the files, with the curves summarised by folder.</summary>
+    public IEnumerable<string> Listing =>
+        All.Except(Curves).Concat(Curves.Count + CellCurves == 0 ? [] :
+            [$"{Path.Combine(Directory, RunReport.CurvesFolder)}{Path.DirectorySeparatorChar} ({Curves.Count} overlay files, {CellCurves} per-cell curves)"]);
+
     /// <summary>Every file written, tables first (per-cell curves counted, not listed).</summary>
     public IEnumerable<string> All =>
         new[] { ResultsMarkdown, ResultsLatex, CellsCsv, MetricsCsv, AggregatesCsv, SummaryJson }.OfType<string>()

@@ -34,7 +34,7 @@ public static class ResultsTableBuilder
 
         var rows = methods.Select((m, r) =>
         {
-            var row = new List<TableCell> { new(m.Label) };
+            var row = new List<TableCell> { new(Label(m, ResultsTableBuilder.BackboneParameters(s, model))) };
             row.AddRange(formatted.Select(column => column[r]));
             row.Add(ParamsCell(s, m));
             return (IReadOnlyList<TableCell>)row;
@@ -103,8 +103,20 @@ public static class ResultsTableBuilder
         else if (suite is not null)
             text += $"{suiteName} avg. is the mean over {suiteName}'s {s.Suites[suite].Count} tasks of each task's score, computed per seed " +
                     "(only for seeds with every task) and then averaged over seeds; multi-metric tasks count as the mean of their metrics. ";
+        var backbone = BackboneParameters(s, model);
+        var budgets = s.Methods.Where(m => m.Model == model && m.Budget is not null).Select(m => m.Budget!).Distinct()
+            .OrderBy(b => Formats.BudgetFraction(b, backbone) ?? double.MaxValue).ThenBy(b => b, StringComparer.Ordinal).ToList();
+        text += budgets.Count == 0 ? "No parameter budget: every method at its configured size. "
+            : $"Budget{(budgets.Count == 1 ? "" : "s")} {Formats.List(budgets.Select(b => Formats.BudgetFraction(b, backbone) is { } f ? Formats.Percent(f) : b).ToList())} " +
+              "of the backbone for the methods with a knob (in the row label); the others at their fixed size. ";
         return text + $"Params: the method's trainable parameters, head excluded, as % of the backbone{(BackboneCount(s, model) is { } n ? $"'s {n} parameters" : "")} (count); budgets are targets of that count.";
     }
+
+    /// <summary>A row label with its budget as % of the backbone: <c>lora (0.5%)</c>, <c>lora (100k = 5.45%)</c>.</summary>
+    public static string Label(MethodKey m, double? backbone) =>
+        m.Budget is { } b && !b.TrimEnd().EndsWith('%') && Formats.BudgetFraction(b, backbone) is { } f
+            ? $"{m.Method} ({b} = {Formats.Percent(f)})"
+            : m.Label;
 
     /// <summary>" (1.83M parameters)" when the results record the backbone's size.</summary>
     public static string Backbone(RunSummary s, string model) => BackboneCount(s, model) is { } n ? $" ({n} parameters)" : "";

@@ -28,7 +28,8 @@ public sealed record SignificanceUse(bool TTest, bool Bootstrap, string? Bootstr
 /// Formats score columns the same way in every layout: <c>mean ± std</c> (×scale), best of each column bold and the
 /// second best underlined (on the displayed means, ties share; needs 2 and 3 distinct rows with a score), and the
 /// significance marks against the column's best row or the reference method:
-/// † no significant difference by a paired t-test over seeds, ‡ none by a paired bootstrap over examples.
+/// † no significant difference by a paired test over seeds (t-test, or Wilcoxon when chosen), ‡ none by a paired
+/// bootstrap over examples.
 /// </summary>
 public static class ScoreColumns
 {
@@ -62,7 +63,7 @@ public static class ScoreColumns
                 if (reference is { } refRow && refRow != r && (significance.Reference is not null || displayed[r] != best))
                 {
                     var against = column.Entries[refRow];
-                    if (TTest(e, against) is { } t)
+                    if (TestOverSeeds(e, against, significance.SeedTest) is { } t)
                     {
                         anyT = true;
                         if (!t.SignificantAt(significance.Alpha)) marks += TMark;
@@ -94,7 +95,8 @@ public static class ScoreColumns
         var alpha = options.Alpha.ToString("0.###", CultureInfo.InvariantCulture);
         var text = "Best per column in bold, second underlined.";
         if (use.TTest)
-            text += $" {TMark}: not significantly different from {against} at p < {alpha} (two-sided {PairedTTest.Name} over seeds).";
+            text += $" {TMark}: not significantly different from {against} at p < {alpha} (two-sided " +
+                    $"{(options.SeedTest == SeedTest.Wilcoxon ? "exact " + WilcoxonSignedRank.Name : PairedTTest.Name)} over seeds).";
         if (use.Bootstrap)
             text += $" {BootstrapMark}: not significantly different from {against} at p < {alpha} ({PairedBootstrap.Name} of {use.BootstrapMetric}, " +
                     $"{options.BootstrapResamples} resamples, seed {options.BootstrapSeed}).";
@@ -124,10 +126,15 @@ public static class ScoreColumns
         return i < 0 ? null : i;
     }
 
-    static TestResult? TTest(ScoreEntry a, ScoreEntry b)
+    static TestResult? TestOverSeeds(ScoreEntry a, ScoreEntry b, SeedTest test)
     {
         var seeds = a.PerSeed.Keys.Intersect(b.PerSeed.Keys).Order().ToList();
-        return PairedTTest.Test(seeds.Select(s => a.PerSeed[s]).ToList(), seeds.Select(s => b.PerSeed[s]).ToList());
+        if (seeds.Count < 2) return null;
+        var xs = seeds.Select(s => a.PerSeed[s]).ToList();
+        var ys = seeds.Select(s => b.PerSeed[s]).ToList();
+        return test == SeedTest.Wilcoxon && seeds.Count <= WilcoxonSignedRank.MaxPairs
+            ? WilcoxonSignedRank.Test(xs, ys)
+            : PairedTTest.Test(xs, ys);
     }
 
     static TestResult? Bootstrap(ScoreEntry a, ScoreEntry b, SignificanceOptions options)

@@ -55,6 +55,22 @@ public class ReportLayoutTests
         Assert.That(rows["lora (0.5%)"].Marks, Is.EqualTo("†‡"));
         Assert.That(rows["bitfit"].Marks, Is.Empty, "5 points below with little noise: significant on both");
         Assert.That(t.Caption, Does.Contain("paired t-test over seeds").And.Contain("paired bootstrap over examples of accuracy"));
+
+        // Exact Wilcoxon over 3 seeds cannot go below p = 0.25: every row not tied with the best is marked †.
+        var wilcoxon = Options with { Significance = new SignificanceOptions { SeedTest = SeedTest.Wilcoxon } };
+        var w = ResultsTableBuilder.Build(s, CellBuilder.Model, wilcoxon);
+        Assert.That(w.Rows.Where(r => !r[sst2].Best).Select(r => r[sst2].Marks), Has.All.StartWith("†"));
+        Assert.That(w.Caption, Does.Contain("exact Wilcoxon signed-rank test over seeds"));
+    }
+
+    [Test]
+    public void AbsoluteBudgetsShowTheirShareOfTheBackbone()
+    {
+        var cells = CellBuilder.NoisyGlueRun().Select(c => c.Cell.Budget == "0.1%" ? c with { Cell = c.Cell with { Budget = "14k" } } : c).ToList();
+        var s = Aggregator.Summarize(cells, Options);
+        var t = ResultsTableBuilder.Build(s, CellBuilder.Model, Options);
+        Assert.That(t.Rows.Select(r => r[0].Text), Does.Contain("lora (14k = 1.00%)"));
+        Assert.That(t.Caption, Does.Contain("Budgets 0.500% and 1.00% of the backbone"));
     }
 
     [Test]
