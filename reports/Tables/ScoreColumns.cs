@@ -101,6 +101,7 @@ public static class ScoreColumns
             text += $" {BootstrapMark}: not significantly different from {against} at p < {alpha} ({PairedBootstrap.Name} of {use.BootstrapMetric}, " +
                     $"{options.BootstrapResamples} resamples, seed {options.BootstrapSeed}).";
         if (!use.TTest && !use.Bootstrap) text += " No significance test: fewer than two paired seeds.";
+        else text += " No mark where a test cannot run (fewer than two paired seeds; no per-example scores).";
         return text;
     }
 
