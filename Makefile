@@ -3,7 +3,7 @@ DOTNET ?= dotnet
 PROFILE ?= default
 THREADS ?= 2
 
-.PHONY: build run smoke test ci baseline compare list report pretrain data clean gpu-probe-check slurm-check
+.PHONY: build run smoke test ci baseline compare list report report-check pretrain data clean gpu-probe-check slurm-check
 
 build:
 	$(DOTNET) build Bench.sln -c Release
@@ -40,6 +40,12 @@ list:
 # Regenerate tables and plots of a finished run without retraining: make report RUN=results/runs/glue-default
 report:
 	$(DOTNET) run --project harness -c Release -- report $(RUN)
+
+# Opens report.html in headless Chromium (no console errors, tables and SVG plots in the DOM, a screenshot); installs
+# Debian's chromium first if it is missing (needs root). Without Chromium these tests are ignored, not failed.
+report-check:
+	command -v chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium)
+	$(DOTNET) test tests -c Release --filter "FullyQualifiedName~Reports" --logger "console;verbosity=normal"
 
 # Re-derive the shipped artefacts (maintainers; needs npm for the source packages).
 data:

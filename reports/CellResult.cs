@@ -31,9 +31,25 @@ public sealed record CellResult
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public RankAllocation? RankAllocation { get; init; }
     public Provenance? Provenance { get; init; }
+    /// <summary>Training curve: mean training loss per logging window and, at a few steps, the dev score. Optional: older files have none.</summary>
+    public List<HistoryPoint>? History { get; init; }
+    /// <summary>Per-example scores on the primary metric's split, for a paired bootstrap over examples. Optional.</summary>
+    public ExampleScores? Examples { get; init; }
 
     public bool IsOk => Status == CellStatus.Ok;
 }
+
+/// <summary>
+/// One point of a training curve. <see cref="TrainLoss"/> is the mean loss over the steps since the previous point;
+/// <see cref="DevScore"/> is the primary metric on (up to a cap of) its evaluation split, at the steps where it was measured.
+/// </summary>
+public sealed record HistoryPoint(int Step, double? TrainLoss, double? DevScore);
+
+/// <summary>
+/// Per-example contributions whose mean is <see cref="Metric"/> (accuracy: 1 correct, 0 wrong), in the split's row order,
+/// so that two cells on the same split pair up example by example.
+/// </summary>
+public sealed record ExampleScores(string Split, string Metric, List<double> Values);
 
 public static class CellStatus
 {

@@ -4,14 +4,14 @@ using Spectre.Console;
 
 namespace PeftBench.Harness.Cli;
 
-/// <summary><c>report RESULTS_DIR [--out DIR]</c>: regenerates tables and plots from result files alone (no libtorch).</summary>
+/// <summary><c>report RESULTS_DIR [--out DIR]</c>: regenerates tables (Markdown, LaTeX, CSV), plots, curves and report.html from result files alone (no libtorch).</summary>
 public static class ReportCommand
 {
     public static void AddTo(RootCommand root)
     {
         var dir = new Argument<string>("results-dir") { Description = "A run folder (with cells/) or a folder of cell JSON files." };
         var output = new Option<string?>("--out") { Description = "Where to write the report. Default: the results folder." };
-        var command = new Command("report", "Regenerate tables and plots from a results folder, without retraining.") { dir, output };
+        var command = new Command("report", "Regenerate tables (Markdown, LaTeX, CSV), Pareto plots, training curves and report.html from a results folder, without retraining.") { dir, output };
         command.SetAction(parse =>
         {
             var source = parse.GetValue(dir)!;
@@ -21,7 +21,7 @@ public static class ReportCommand
             var paths = RunReport.Write(results, Path.GetFullPath(parse.GetValue(output) ?? source),
                 Options($"{suite ?? "results"} · {Path.GetFileName(Path.GetFullPath(source))}", suite, null));
             AnsiConsole.WriteLine(paths.ConsoleSummary);
-            foreach (var p in paths.All) AnsiConsole.MarkupLine($"  {Markup.Escape(p)}");
+            foreach (var p in paths.Listing) AnsiConsole.MarkupLine($"  {Markup.Escape(p)}");
             return ExitCodes.Ok;
         });
         root.Subcommands.Add(command);

@@ -32,7 +32,7 @@ public static class RunCommand
         console.WriteLine();
         console.WriteLine(paths.ConsoleSummary);
         console.MarkupLine($"[bold]Results[/] in {Markup.Escape(plan.OutputDirectory)}:");
-        foreach (var p in paths.All) console.MarkupLine($"  {Markup.Escape(p)}");
+        foreach (var p in paths.Listing) console.MarkupLine($"  {Markup.Escape(p)}");
         var failed = results.Count(r => r.Status == CellStatus.Failed);
         if (failed > 0) console.MarkupLine($"[red]{failed} cell(s) failed[/]; their reasons are in the table notes and cell files. Re-running the same command retries them.");
         return failed > 0 ? ExitCodes.CellsFailed : ExitCodes.Ok;

@@ -68,17 +68,26 @@ public sealed class CellRunner(IMemoryProbe memory)
             throw new InvalidOperationException($"{cell.Method.Id} reports {predicted:N0} trainable parameters but {counts.MethodTrainable:N0} require grad; the method's count is wrong.");
         setup.Stop();
 
-        var outcome = Trainer.Train(model, attachment, splits["train"], isRegression, recipe, seeds, device, onStep);
+        var primary = cell.Task.Primary;
+        var devSplit = splits[primary.Split];
+        var devLimit = Math.Min(recipe.MaxEvalExamples > 0 ? recipe.MaxEvalExamples : int.MaxValue, DevCurveMaxExamples);
+        double DevScore()
+        {
+            var p = Evaluator.Predict(model, devSplit, devLimit, recipe.EvalBatchSize, isRegression, device);
+            return primary.Compute(p.Values, devSplit.Labels.Take(p.Values.Length).ToList());
+        }
+        var outcome = Trainer.Train(model, attachment, splits["train"], isRegression, recipe, seeds, device, onStep, DevScore);
         var parameters = Summary(counts);
         if (outcome.DivergedReason is not null)
             return Result(cell, provenance, CellStatus.Diverged, outcome.DivergedReason, null, parameters,
-                Measure(outcome, setup, 0, double.NaN, null, total), cell.Task);
+                Measure(outcome, setup, 0, double.NaN, null, total), cell.Task) with { History = [.. outcome.History] };
 
         if (AdapterDirectory is not null && PeftAdapterCheckpoint.Supports(cell.Method))
             PeftAdapterCheckpoint.Save(model, cell.Method, cell.Config, Path.Combine(AdapterDirectory, cell.Key));
 
         var eval = Stopwatch.StartNew();
         var metrics = new Dictionary<string, double>();
+        ExampleScores? examples = null;
         double inferSeconds = 0; int inferExamples = 0;
         var evalSplits = cell.Task.Metrics.Select(m => m.Split).Distinct().ToList();
         foreach (var split in evalSplits)
@@ -88,6 +97,8 @@ public sealed class CellRunner(IMemoryProbe memory)
             var gold = splits[split].Labels.Take(predictions.Values.Length).ToList();
             foreach (var metric in cell.Task.Metrics.Where(m => m.Split == split))
                 metrics[metric.Name] = metric.Compute(predictions.Values, gold);
+            if (split == primary.Split && !isRegression && gold.Count <= MaxStoredExamples)
+                examples = new ExampleScores(split, "accuracy", gold.Select((g, i) => predictions.Values[i] == g ? 1.0 : 0.0).ToList());
         }
         eval.Stop();
 
@@ -101,8 +112,13 @@ public sealed class CellRunner(IMemoryProbe memory)
 
         var inference = inferSeconds > 0 ? inferExamples / inferSeconds : double.NaN;
         return Result(cell, provenance, CellStatus.Ok, null, metrics, parameters, Measure(outcome, setup, eval.Elapsed.TotalSeconds, inference, merged, total), cell.Task)
-            with { RankAllocation = Allocation(attachment.Report()) };
+            with { RankAllocation = Allocation(attachment.Report()), History = [.. outcome.History], Examples = examples };
     }
+
+    /// <summary>Dev points of the training curve use at most this many examples (the final metrics use the whole split).</summary>
+    public const int DevCurveMaxExamples = 1000;
+    /// <summary>Per-example scores (for the paired bootstrap in reports) are stored for splits up to this size.</summary>
+    public const int MaxStoredExamples = 20_000;
 
     private static RankAllocation? Allocation(RankAllocationReport? report) => report is null ? null : new RankAllocation
     {

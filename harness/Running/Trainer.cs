@@ -3,6 +3,7 @@ using PeftBench.Core.Methods;
 using PeftBench.Core.Models;
 using PeftBench.Core.Seeding;
 using PeftBench.Harness.Planning;
+using PeftBench.Reports;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -12,17 +13,24 @@ namespace PeftBench.Harness.Running;
 
 public sealed record TrainOutcome(
     int Steps, int Epochs, double FinalLoss, string? DivergedReason,
-    double TrainSeconds, double MedianMsPerStep, double ExamplesPerSecond, double TokensPerSecond);
+    double TrainSeconds, double MedianMsPerStep, double ExamplesPerSecond, double TokensPerSecond,
+    IReadOnlyList<HistoryPoint> History);
 
 /// <summary>
 /// The one training loop every method shares: AdamW, linear warm-up then linear decay, gradient clipping,
 /// data order from the cell seed. Timing excludes the first steps (warm-up) and covers forward, backward and
 /// the optimizer step. A non-finite loss stops the cell and is reported as divergence, not as an error.
+/// The history records the mean loss of every logging window (at most <see cref="MaxLossPoints"/> points) and, when
+/// <c>devScore</c> is given, the dev score at <see cref="DevEvaluations"/> evenly spaced steps; dev evaluation runs
+/// outside every timer, in eval mode with no randomness drawn, so it changes neither the numbers nor the timings.
 /// </summary>
 public static class Trainer
 {
+    public const int MaxLossPoints = 100;
+    public const int DevEvaluations = 5;
+
     public static TrainOutcome Train(SequenceClassifier model, MethodAttachment attachment, EncodedSplit train, bool isRegression,
-        TrainingRecipe recipe, SeedTree seeds, Device device, Action<int, int, double>? onStep = null)
+        TrainingRecipe recipe, SeedTree seeds, Device device, Action<int, int, double>? onStep = null, Func<double>? devScore = null)
     {
         var indices = TrainingIndices(train.Count, recipe, seeds);
         var stepsPerEpoch = (indices.Count + recipe.BatchSize - 1) / recipe.BatchSize;
@@ -50,6 +58,7 @@ public static class Trainer
         var stepTimes = new List<double>();
         long timedExamples = 0, timedTokens = 0;
         double timedSeconds = 0, lastLoss = double.NaN;
+        var history = new CurveRecorder(totalSteps, devScore is null ? 0 : DevEvaluations);
         var total = Stopwatch.StartNew();
         int step = 0, epoch = 0;
         while (step < totalSteps)
@@ -71,7 +80,7 @@ public static class Trainer
                     if (attachment.AuxiliaryLoss() is { } aux) loss = loss + aux;
                     lastLoss = loss.item<float>();
                     if (!double.IsFinite(lastLoss))
-                        return Outcome(step + 1, epoch, lastLoss, $"non-finite training loss ({lastLoss}) at step {step + 1}", total, stepTimes, timedExamples, timedTokens, timedSeconds);
+                        return Outcome(step + 1, epoch, lastLoss, $"non-finite training loss ({lastLoss}) at step {step + 1}", total, stepTimes, timedExamples, timedTokens, timedSeconds, history);
                     optimizer.zero_grad();
                     loss.backward();
                     nn.utils.clip_grad_norm_(trainable, recipe.MaxGradNorm);
@@ -89,18 +98,26 @@ public static class Trainer
                     timedTokens += train.TokenCount(batchIdx);
                 }
                 step++;
+                if (history.Add(step, lastLoss) && devScore is not null)
+                {
+                    total.Stop();
+                    history.SetDev(step, devScore());
+                    model.train();
+                    total.Start();
+                }
                 onStep?.Invoke(step, totalSteps, lastLoss);
             }
         }
-        return Outcome(step, epoch, lastLoss, null, total, stepTimes, timedExamples, timedTokens, timedSeconds);
+        return Outcome(step, epoch, lastLoss, null, total, stepTimes, timedExamples, timedTokens, timedSeconds, history);
     }
 
     private static TrainOutcome Outcome(int steps, int epochs, double loss, string? diverged, Stopwatch total,
-        List<double> stepTimes, long examples, long tokens, double seconds) =>
+        List<double> stepTimes, long examples, long tokens, double seconds, CurveRecorder history) =>
         new(steps, epochs, loss, diverged, total.Elapsed.TotalSeconds,
             stepTimes.Count == 0 ? double.NaN : Median(stepTimes),
             seconds > 0 ? examples / seconds : double.NaN,
-            seconds > 0 ? tokens / seconds : double.NaN);
+            seconds > 0 ? tokens / seconds : double.NaN,
+            history.Points);
 
     /// <summary>Linear warm-up to the peak rate, then linear decay to zero (BERT's GLUE schedule).</summary>
     public static double Schedule(int step, int warmupSteps, int totalSteps)

@@ -17,7 +17,7 @@ public static class Aggregator
         var suites = SuiteTasks(cells, options);
         var averages = suites
             .SelectMany(s => cells.Where(c => s.Value.Contains(c.Cell.Task)).GroupBy(c => MethodKey.Of(c.Cell))
-                .Select(g => Average(s.Key, s.Value, g.Key, g.ToList())))
+                .Select(g => Average(s.Key, s.Value, options.SuiteGroups?.GetValueOrDefault(s.Key), g.Key, g.ToList())))
             .ToList();
 
         var tasks = Ordered(cells.Select(c => c.Cell.Task).Distinct(), options.TaskOrder, t => t);
@@ -69,6 +69,11 @@ public static class Aggregator
             Metrics = metricNames.ToDictionary(m => m,
                 m => SampleStats.Of(ok.Where(c => c.Metrics.ContainsKey(m)).Select(c => c.Metrics[m]))),
             TaskScore = SampleStats.OfPresent(ok.Select(TaskScores.Of)),
+            // One ok cell per seed: a duplicate (same seed) keeps the first by key, as the suite average does.
+            ScorePerSeed = ok.Where(c => TaskScores.Of(c).HasValue).GroupBy(c => c.Cell.Seed)
+                .ToDictionary(g => g.Key, g => TaskScores.Of(g.OrderBy(c => c.Key, StringComparer.Ordinal).First())!.Value),
+            ExamplesPerSeed = ok.Where(c => c.Examples is not null).GroupBy(c => c.Cell.Seed)
+                .ToDictionary(g => g.Key, g => g.OrderBy(c => c.Key, StringComparer.Ordinal).First().Examples!),
             Parameters = ParameterMeans.Of(ok.Select(c => c.Parameters)),
             PeakMemoryBytes = SampleStats.OfPresent(ok.Select(c => (double?)c.Measurements?.PeakMemoryBytes)),
             TrainExamplesPerSecond = SampleStats.OfPresent(ok.Select(c => c.Measurements?.TrainExamplesPerSecond)),
@@ -79,21 +84,34 @@ public static class Aggregator
         };
     }
 
-    static SuiteAverage Average(string suite, IReadOnlyList<string> suiteTasks, MethodKey key, List<CellResult> rowCells)
+    /// <summary>
+    /// A suite average as the benchmark defines it: the mean over its tasks (GLUE), or, when the suite has groups
+    /// (VTAB: natural, specialized, structured), the mean of the group means, with each group's mean kept too.
+    /// </summary>
+    static SuiteAverage Average(string suite, IReadOnlyList<string> suiteTasks, IReadOnlyDictionary<string, IReadOnlyList<string>>? groups,
+        MethodKey key, List<CellResult> rowCells)
     {
         var seeds = rowCells.Select(c => c.Cell.Seed).Distinct().Order().ToList();
         // (task, seed) → score of the ok cell; a duplicate ok cell for the same (task, seed) keeps the first by key.
         var scores = rowCells.Where(c => c.IsOk && TaskScores.Of(c).HasValue)
             .GroupBy(c => (c.Cell.Task, c.Cell.Seed))
             .ToDictionary(g => g.Key, g => TaskScores.Of(g.OrderBy(c => c.Key, StringComparer.Ordinal).First())!.Value);
-        var perSeed = seeds.Where(s => suiteTasks.All(t => scores.ContainsKey((t, s))))
-            .ToDictionary(s => s, s => suiteTasks.Average(t => scores[(t, s)]));
+        var complete = seeds.Where(s => suiteTasks.All(t => scores.ContainsKey((t, s)))).ToList();
+        var perSeed = complete.ToDictionary(s => s, s => groups is null
+            ? suiteTasks.Average(t => scores[(t, s)])
+            : groups.Values.Average(ts => ts.Average(t => scores[(t, s)])));
+        var groupScores = groups is null || complete.Count == 0
+            ? new Dictionary<string, SampleStats>()
+            : groups.ToDictionary(g => g.Key, g => SampleStats.Of(complete.Select(s => g.Value.Average(t => scores[(t, s)]))));
         var ok = rowCells.Where(c => c.IsOk && c.Parameters is not null).ToList();
         return new SuiteAverage
         {
             Suite = suite, Model = key.Model, Method = key.Method, Budget = key.Budget,
             Family = rowCells.Select(c => c.Cell.MethodFamily).FirstOrDefault(f => f is not null),
             TaskCount = suiteTasks.Count,
+            Rule = groups is null ? SuiteAveraging.MeanOverTasks : SuiteAveraging.MeanOfGroupMeans,
+            GroupScores = groupScores,
+            MeanOverTasks = groups is null || complete.Count == 0 ? null : SampleStats.Of(complete.Select(s => suiteTasks.Average(t => scores[(t, s)]))),
             Seeds = seeds,
             PerSeed = perSeed,
             Score = perSeed.Count == 0 ? null : SampleStats.Of(perSeed.OrderBy(p => p.Key).Select(p => p.Value)),

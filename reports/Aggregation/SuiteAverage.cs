@@ -15,6 +15,12 @@ public sealed record SuiteAverage
     public string? Budget { get; init; }
     public string? Family { get; init; }
     public int TaskCount { get; init; }
+    /// <summary>How <see cref="Score"/> is computed (<see cref="SuiteAveraging"/>), for labels and captions.</summary>
+    public string Rule { get; init; } = SuiteAveraging.MeanOverTasks;
+    /// <summary>Grouped suites only: each group's mean over its tasks, over the complete seeds.</summary>
+    public IReadOnlyDictionary<string, SampleStats> GroupScores { get; init; } = new Dictionary<string, SampleStats>();
+    /// <summary>Grouped suites only: the plain mean over tasks, reported beside the mean of group means.</summary>
+    public SampleStats? MeanOverTasks { get; init; }
     /// <summary>Seeds that any cell of this row ran with (ok or not), on the suite's tasks.</summary>
     public IReadOnlyList<long> Seeds { get; init; } = [];
     public IReadOnlyDictionary<long, double> PerSeed { get; init; } = new Dictionary<long, double>();
@@ -27,4 +33,13 @@ public sealed record SuiteAverage
 
     [JsonIgnore]
     public MethodKey Key => new(Model, Method, Budget);
+}
+
+/// <summary>How a benchmark turns task scores into its headline number.</summary>
+public static class SuiteAveraging
+{
+    /// <summary>GLUE, SuperGLUE: the mean over tasks of each task's score.</summary>
+    public const string MeanOverTasks = "mean over tasks";
+    /// <summary>VTAB-1k: the mean of the group means (natural, specialized, structured); the mean over tasks is reported too.</summary>
+    public const string MeanOfGroupMeans = "mean of group means";
 }

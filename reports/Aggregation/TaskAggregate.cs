@@ -23,6 +23,11 @@ public sealed record TaskAggregate
     public bool TaskScoreHigherIsBetter { get; init; } = true;
     public IReadOnlyDictionary<string, SampleStats> Metrics { get; init; } = new Dictionary<string, SampleStats>();
     public SampleStats? TaskScore { get; init; }
+    /// <summary>Seed → task score of its ok cell: the pairs of a paired test over seeds.</summary>
+    public IReadOnlyDictionary<long, double> ScorePerSeed { get; init; } = new Dictionary<long, double>();
+    /// <summary>Seed → per-example scores where the cells stored them (for the paired bootstrap); not written to summary.json.</summary>
+    [JsonIgnore]
+    public IReadOnlyDictionary<long, ExampleScores> ExamplesPerSeed { get; init; } = new Dictionary<long, ExampleScores>();
     public ParameterMeans? Parameters { get; init; }
     public SampleStats? PeakMemoryBytes { get; init; }
     public SampleStats? TrainExamplesPerSecond { get; init; }

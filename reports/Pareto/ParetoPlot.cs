@@ -3,28 +3,29 @@ using ScottPlot;
 
 namespace PeftBench.Reports.Pareto;
 
-/// <summary>One method (and budget) on the plot: x is a parameter count, y ± error a score (already ×100).</summary>
-public sealed record PlotPoint(string Label, string Family, double Parameters, double Y, double? YError);
+/// <summary>One method (and budget) on the plot: x a cost or speed (parameters, MiB, examples/s), y ± error a score (already ×100).</summary>
+public sealed record PlotPoint(string Label, string Family, double X, double Y, double? YError);
 
 /// <summary>
-/// Quality against trainable parameters, x on a log10 scale (ScottPlot 5 has no log axis: x is plotted as
-/// log10(count) with ticks labelled 10^k), one labelled point per method coloured by family, the Pareto front
-/// drawn as a step line. Presentation only: the front comes from <see cref="ParetoFront"/>.
+/// Quality against a cost or speed axis (<see cref="ParetoAxis"/>), one labelled point per method coloured by
+/// family with its std over seeds as an error bar, and the Pareto front drawn as a step line. A log axis is drawn
+/// as log10(x) with ticks labelled 10^k (ScottPlot 5 has no log axis). Presentation only: the front comes from
+/// <see cref="ParetoFront"/>.
 /// </summary>
 public static class ParetoPlot
 {
-    public const string XLabel = "Trainable parameters of the method (head excluded, log scale)";
-
-    /// <summary>Writes PNG and SVG atomically. Points with no positive parameter count cannot sit on a log axis and are left out (returned).</summary>
+    /// <summary>Writes PNG and SVG atomically. Points that cannot be placed (x ≤ 0 on a log axis, non-finite) are left out (returned).</summary>
     public static IReadOnlyList<PlotPoint> Save(IReadOnlyList<PlotPoint> points, string title, string yLabel,
-        string pngPath, string svgPath, int width, int height)
+        string pngPath, string svgPath, int width, int height, ParetoAxis? axis = null)
     {
-        var plotted = points.Where(p => p.Parameters > 0 && double.IsFinite(p.Y)).ToList();
+        axis ??= ParetoAxis.Parameters;
+        var plotted = points.Where(p => double.IsFinite(p.X) && (!axis.Log || p.X > 0) && double.IsFinite(p.Y)).ToList();
         var left = points.Except(plotted).ToList();
+        double X(double x) => axis.Log ? Math.Log10(x) : x;
 
         using var plot = new Plot();
         plot.Title(title);
-        plot.XLabel(XLabel);
+        plot.XLabel(axis.Label);
         plot.YLabel(yLabel);
 
         var families = plotted.Select(p => p.Family).Distinct().Order(StringComparer.Ordinal).ToList();
@@ -33,7 +34,7 @@ public static class ParetoPlot
         {
             var color = palette.GetColor(i);
             var ps = plotted.Where(p => p.Family == family).ToList();
-            var xs = ps.Select(p => Math.Log10(p.Parameters)).ToArray();
+            var xs = ps.Select(p => X(p.X)).ToArray();
             var ys = ps.Select(p => p.Y).ToArray();
             var errors = ps.Select(p => p.YError ?? 0).ToArray();
             var bars = plot.Add.ErrorBar(xs, ys, errors);
@@ -44,7 +45,7 @@ public static class ParetoPlot
             markers.LegendText = family;
             foreach (var p in ps)
             {
-                var text = plot.Add.Text(p.Label, Math.Log10(p.Parameters), p.Y);
+                var text = plot.Add.Text(p.Label, X(p.X), p.Y);
                 text.LabelFontSize = 11;
                 text.LabelFontColor = color;
                 text.LabelAlignment = Alignment.LowerLeft; // text above and right of its point, clear of the front line
@@ -53,20 +54,20 @@ public static class ParetoPlot
             }
         }
 
-        var front = ParetoFront.Compute(plotted.Select(p => new ParetoPoint(p.Label, p.Parameters, p.Y)).ToList());
+        var front = ParetoFront.Compute(plotted.Select(p => new ParetoPoint(p.Label, p.X, p.Y)).ToList(), axis.LowerIsBetter);
         if (front.Count > 1)
         {
-            // Ordered by x ascending: horizontal then vertical steps trace the best score reachable at each budget.
-            var line = plot.Add.Scatter(front.Select(p => Math.Log10(p.X)).ToArray(), front.Select(p => p.Y).ToArray());
+            // Ordered from the best x: horizontal then vertical steps trace the best score reachable at each cost.
+            var line = plot.Add.Scatter(front.Select(p => X(p.X)).ToArray(), front.Select(p => p.Y).ToArray());
             line.ConnectStyle = ConnectStyle.StepHorizontal;
             line.MarkerSize = 0;
             line.LineWidth = 1.5f;
-            line.LinePattern = LinePattern.Dashed;
+            // Solid: SkiaSharp's SVG backend drops dash patterns (and logs each one).
             line.Color = Colors.Gray;
             line.LegendText = "Pareto front";
         }
 
-        LogTicks(plot, plotted.Select(p => Math.Log10(p.Parameters)).DefaultIfEmpty(0).ToList());
+        if (axis.Log) LogTicks(plot, plotted.Select(p => X(p.X)).DefaultIfEmpty(0).ToList());
         plot.ShowLegend(Alignment.LowerRight);
 
         AtomicFile.Write(pngPath, tmp => plot.SavePng(tmp, width, height));

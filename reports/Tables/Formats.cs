@@ -39,6 +39,18 @@ public static class Formats
         return p.ToString("G2", Inv) + "%";
     }
 
+    /// <summary>A budget as a fraction of the backbone: <c>0.5%</c> → 0.005, <c>100k</c> → 1e5 / backbone; null when unknown.</summary>
+    public static double? BudgetFraction(string budget, double? backbone)
+    {
+        var b = budget.Trim();
+        if (b.EndsWith('%'))
+            return double.TryParse(b[..^1], NumberStyles.Float, Inv, out var pct) ? pct / 100 : null;
+        if (backbone is not > 0 || b.Length == 0) return null;
+        var scale = char.ToLowerInvariant(b[^1]) switch { 'k' => 1e3, 'm' => 1e6, 'b' => 1e9, _ => 1.0 };
+        var digits = scale == 1 ? b : b[..^1];
+        return double.TryParse(digits, NumberStyles.Float, Inv, out var n) ? n * scale / backbone.Value : null;
+    }
+
     static string Significant(double v) => Math.Abs(v) >= 100 ? Fixed(v, 0) : Math.Abs(v) >= 10 ? Fixed(v, 1) : Fixed(v, 2);
 
     /// <summary>Column header of a task: the usual GLUE spelling, else the id without its suite prefix.</summary>

@@ -2,7 +2,7 @@ using System.Text;
 
 namespace PeftBench.Reports.Tables;
 
-/// <summary>Table → GitHub-flavoured Markdown: heading, caption, pipe table (best in bold), footnotes as a list.</summary>
+/// <summary>Table → GitHub-flavoured Markdown: heading, caption, pipe table (best in bold, second underlined), footnotes as a list.</summary>
 public static class MarkdownRenderer
 {
     public static string Render(Table t, int headingLevel = 2)
@@ -31,6 +31,8 @@ public static class MarkdownRenderer
     {
         var text = Escape(c.Text);
         if (c.Best) text = $"**{text}**";
+        else if (c.Second) text = $"<ins>{text}</ins>";
+        text += c.Marks;
         return c.Footnote is { } f ? $"{text} [{f}]" : text;
     }
 

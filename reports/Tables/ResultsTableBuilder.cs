@@ -21,40 +21,28 @@ public static class ResultsTableBuilder
         if (suite is not null) columns.Add(new Column($"{suiteName} avg.", true));
         columns.Add(new Column("Params", true));
 
-        // Per column: the cell texts, and the displayed means for picking the best.
-        var rows = methods.Select(m => new List<TableCell> { new(m.Label) }).ToList();
-        var means = methods.Select(_ => new List<double?>()).ToList();
-        var higherIsBetter = new List<bool>();
-
+        var scoreColumns = new List<ScoreColumn>();
         foreach (var task in s.Tasks)
         {
-            var hib = true;
-            for (var r = 0; r < methods.Count; r++)
-            {
-                var g = s.Group(task, methods[r]);
-                if (g is not null) hib = g.TaskScoreHigherIsBetter;
-                var (cell, mean) = TaskCell(g, maxSeeds, options.ValueScale, notes);
-                rows[r].Add(cell);
-                means[r].Add(mean);
-            }
-            higherIsBetter.Add(hib);
+            var gs = methods.Select(m => s.Group(task, m)).ToList();
+            var hib = gs.OfType<TaskAggregate>().Select(g => g.TaskScoreHigherIsBetter).DefaultIfEmpty(true).First();
+            scoreColumns.Add(new ScoreColumn(hib, gs.Select(g => TaskEntry(g, maxSeeds, notes)).ToList()));
         }
         if (suite is not null)
+            scoreColumns.Add(new ScoreColumn(true, methods.Select(m => AverageEntry(s.Average(suite, m), suiteName!, maxSeeds, notes)).ToList()));
+        var formatted = ScoreColumns.Format(scoreColumns, methods.Select(m => (string?)m.Method).ToList(), options.ValueScale, options.Significance, out var use);
+
+        var rows = methods.Select((m, r) =>
         {
-            for (var r = 0; r < methods.Count; r++)
-            {
-                var (cell, mean) = AverageCell(s.Average(suite, methods[r]), suiteName!, maxSeeds, options.ValueScale, notes);
-                rows[r].Add(cell);
-                means[r].Add(mean);
-            }
-            higherIsBetter.Add(true);
-        }
-        MarkBest(rows, means, higherIsBetter);
-        for (var r = 0; r < methods.Count; r++) rows[r].Add(ParamsCell(s, methods[r]));
+            var row = new List<TableCell> { new(Label(m, ResultsTableBuilder.BackboneParameters(s, model))) };
+            row.AddRange(formatted.Select(column => column[r]));
+            row.Add(ParamsCell(s, m));
+            return (IReadOnlyList<TableCell>)row;
+        }).ToList();
 
         var title = s.Models.Count > 1 ? $"Results: {model}" : "Results";
-        return new Table(title, Caption(s, model, suite, suiteName, options.ValueScale), columns,
-            rows.Select(r => (IReadOnlyList<TableCell>)r).ToList(), notes.Texts.ToList());
+        return new Table(title, Caption(s, model, suite, suiteName, options.ValueScale) + " " + ScoreColumns.Legend(use, options.Significance),
+            columns, rows, notes.Texts.ToList());
     }
 
     /// <summary>The suite shown: the option, else glue when present, else the first suite; null when the run has none.</summary>
@@ -63,33 +51,31 @@ public static class ResultsTableBuilder
         : s.Suites.ContainsKey("glue") ? "glue"
         : s.Suites.Keys.FirstOrDefault();
 
-    static (TableCell, double?) TaskCell(TaskAggregate? g, int maxSeeds, double scale, Footnotes notes)
+    static ScoreEntry TaskEntry(TaskAggregate? g, int maxSeeds, Footnotes notes)
     {
-        if (g is null) return (new TableCell("—", Footnote: notes.Add("—: not run.")), null);
+        if (g is null) return ScoreEntry.None(new TableCell("—", Footnote: notes.Add("—: not run.")));
         if (g.N == 0 || g.TaskScore is null)
-            return (new TableCell("—", Footnote: notes.Add($"—: no ok cell ({g.NotOk} failed or diverged; see Cells not ok).")), null);
+            return ScoreEntry.None(new TableCell("—", Footnote: notes.Add($"—: no ok cell ({g.NotOk} failed or diverged; see Cells not ok).")));
         int? note = g.N < maxSeeds
             ? notes.Add($"n = {g.N} seed{(g.N == 1 ? "" : "s")} of {maxSeeds}" + (g.NotOk > 0 ? $" ({g.NotOk} failed or diverged)." : "."))
             : null;
-        return (new TableCell(Formats.MeanStd(g.TaskScore, scale), Footnote: note),
-            double.Parse(Formats.DisplayedMean(g.TaskScore, scale), System.Globalization.CultureInfo.InvariantCulture));
+        return new ScoreEntry(g.TaskScore, g.ScorePerSeed, g.ExamplesPerSeed, Footnote: note);
     }
 
-    static (TableCell, double?) AverageCell(SuiteAverage? a, string suiteName, int maxSeeds, double scale, Footnotes notes)
+    static ScoreEntry AverageEntry(SuiteAverage? a, string suiteName, int maxSeeds, Footnotes notes)
     {
-        if (a is null) return (new TableCell("—", Footnote: notes.Add("—: not run.")), null);
+        if (a is null) return ScoreEntry.None(new TableCell("—", Footnote: notes.Add("—: not run.")));
         if (a.Score is null)
         {
             var missing = a.IncompleteTasks.Select(Formats.TaskName).ToList();
-            return (new TableCell("—", Footnote: notes.Add(
-                $"{suiteName} avg. not computed: {missing.Count} of {a.TaskCount} tasks missing ({Formats.List(missing)}).")), null);
+            return ScoreEntry.None(new TableCell("—", Footnote: notes.Add(
+                $"{suiteName} avg. not computed: {missing.Count} of {a.TaskCount} tasks missing ({Formats.List(missing)}).")));
         }
         int? note = a.Score.N < a.Seeds.Count
             ? notes.Add($"{suiteName} avg. over the {a.Score.N} of {a.Seeds.Count} seeds with every task; incomplete: {Formats.List(a.IncompleteTasks.Select(Formats.TaskName).ToList())}.")
             : a.Score.N < maxSeeds ? notes.Add($"n = {a.Score.N} seed{(a.Score.N == 1 ? "" : "s")} of {maxSeeds}.")
             : null;
-        return (new TableCell(Formats.MeanStd(a.Score, scale), Footnote: note),
-            double.Parse(Formats.DisplayedMean(a.Score, scale), System.Globalization.CultureInfo.InvariantCulture));
+        return new ScoreEntry(a.Score, a.PerSeed, new Dictionary<long, ExampleScores>(), Footnote: note);
     }
 
     static TableCell ParamsCell(RunSummary s, MethodKey m)
@@ -97,19 +83,6 @@ public static class ResultsTableBuilder
         var ps = s.Groups.Where(g => g.Key.MethodKey == m && g.Parameters is not null).Select(g => g.Parameters!).ToList();
         if (ps.Count == 0) return new TableCell("—");
         return new TableCell($"{Formats.Percent(ps.Average(p => p.MethodTrainableFraction))} ({Formats.Count(ps.Average(p => p.MethodTrainable))})");
-    }
-
-    /// <summary>Bold every cell whose displayed mean equals the column's best (ties all bold); needs two values to compare.</summary>
-    static void MarkBest(List<List<TableCell>> rows, List<List<double?>> means, List<bool> higherIsBetter)
-    {
-        for (var c = 0; c < higherIsBetter.Count; c++)
-        {
-            var values = means.Select(m => m[c]).Where(v => v.HasValue).Select(v => v!.Value).ToList();
-            if (values.Count < 2) continue;
-            var best = higherIsBetter[c] ? values.Max() : values.Min();
-            for (var r = 0; r < rows.Count; r++)
-                if (means[r][c] == best) rows[r][c + 1] = rows[r][c + 1] with { Best = true };
-        }
     }
 
     static string Caption(RunSummary s, string model, string? suite, string? suiteName, double scale)
@@ -124,10 +97,38 @@ public static class ResultsTableBuilder
                    "mean ± std over seeds (sample std; no std with one seed)" +
                    (scale == 1 ? ". " : $", values ×{Formats.Count(scale)}. ") +
                    $"Task columns show each task's score: {string.Join("; ", scoreDescriptions)}. ";
-        if (suite is not null)
+        if (suite is not null && CrossTableBuilder.SuiteRule(s, suite) == SuiteAveraging.MeanOfGroupMeans)
+            text += $"{suiteName} avg. is the mean of the group means of {suiteName}'s {s.Suites[suite].Count} task scores, computed per seed " +
+                    "(only for seeds with every task) and then averaged over seeds. ";
+        else if (suite is not null)
             text += $"{suiteName} avg. is the mean over {suiteName}'s {s.Suites[suite].Count} tasks of each task's score, computed per seed " +
                     "(only for seeds with every task) and then averaged over seeds; multi-metric tasks count as the mean of their metrics. ";
-        return text + "Params: the method's trainable parameters, head excluded, as % of the backbone (count). Best per column in bold.";
+        var backbone = BackboneParameters(s, model);
+        var budgets = s.Methods.Where(m => m.Model == model && m.Budget is not null).Select(m => m.Budget!).Distinct()
+            .OrderBy(b => Formats.BudgetFraction(b, backbone) ?? double.MaxValue).ThenBy(b => b, StringComparer.Ordinal).ToList();
+        text += budgets.Count == 0 ? "No parameter budget: every method at its configured size. "
+            : $"Budget{(budgets.Count == 1 ? "" : "s")} {Formats.List(budgets.Select(b => Formats.BudgetFraction(b, backbone) is { } f ? Formats.Percent(f) : b).ToList())} " +
+              "of the backbone for the methods with a knob (in the row label); the others at their fixed size. ";
+        return text + $"Params: the method's trainable parameters, head excluded, as % of the backbone{(BackboneCount(s, model) is { } n ? $"'s {n} parameters" : "")} (count); budgets are targets of that count.";
+    }
+
+    /// <summary>A row label with its budget as % of the backbone: <c>lora (0.5%)</c>, <c>lora (100k = 5.45%)</c>.</summary>
+    public static string Label(MethodKey m, double? backbone) =>
+        m.Budget is { } b && !b.TrimEnd().EndsWith('%') && Formats.BudgetFraction(b, backbone) is { } f
+            ? $"{m.Method} ({b} = {Formats.Percent(f)})"
+            : m.Label;
+
+    /// <summary>" (1.83M parameters)" when the results record the backbone's size.</summary>
+    public static string Backbone(RunSummary s, string model) => BackboneCount(s, model) is { } n ? $" ({n} parameters)" : "";
+
+    /// <summary>The backbone's parameter count as displayed (1.83M); null when no result records it.</summary>
+    public static string? BackboneCount(RunSummary s, string model) => BackboneParameters(s, model) is { } n ? Formats.Count(n) : null;
+
+    /// <summary>The backbone's parameter count, mean over the results that record it; null when none does.</summary>
+    public static double? BackboneParameters(RunSummary s, string model)
+    {
+        var sizes = s.Groups.Where(g => g.Model == model && g.Parameters is { Backbone: > 0 }).Select(g => g.Parameters!.Backbone).ToList();
+        return sizes.Count == 0 ? null : sizes.Average();
     }
 
     static string Describe(IReadOnlyList<string> metrics) => metrics.Count switch

@@ -35,7 +35,8 @@ public class RunReportTests
 
         foreach (var f in new[] { paths.ResultsMarkdown, paths.CellsCsv, paths.MetricsCsv, paths.SummaryJson })
             Assert.That(new FileInfo(f).Length, Is.GreaterThan(100), f);
-        Assert.That(paths.Plots.Select(Path.GetFileName), Is.EqualTo(new[] { "pareto_params.png", "pareto_params.svg" }));
+        Assert.That(paths.Plots.Select(Path.GetFileName), Is.EqualTo(new[] { "params", "memory", "train_throughput", "inference_throughput" }
+            .SelectMany(axis => new[] { $"pareto_{axis}.png", $"pareto_{axis}.svg" })));
         Assert.That(new FileInfo(paths.Plots[0]).Length, Is.GreaterThan(10_000), "PNG is non-trivial");
         var svg = File.ReadAllText(paths.Plots[1]);
         Assert.That(svg.Length, Is.GreaterThan(5_000));
@@ -74,10 +75,12 @@ public class RunReportTests
         var paths = RunReport.Write(cells, _dir, new ReportOptions { Plots = true });
         var md = File.ReadAllText(paths.ResultsMarkdown);
         Assert.That(md, Does.Contain("## Results: tiny-bert-2l").And.Contain("## Results: tiny-bert-4l"));
-        Assert.That(paths.Plots.Select(Path.GetFileName), Is.EquivalentTo(new[]
+        Assert.That(paths.Plots.Select(f => Path.GetFileName(f)).Where(f => f.StartsWith("pareto_params", StringComparison.Ordinal)), Is.EquivalentTo(new[]
         {
             "pareto_params_tiny-bert-2l.png", "pareto_params_tiny-bert-2l.svg", "pareto_params_tiny-bert-4l.png", "pareto_params_tiny-bert-4l.svg",
         }));
+        Assert.That(paths.Plots, Has.Count.EqualTo(2 * 4 * 2), "two models × four axes × PNG and SVG");
+        Assert.That(md, Does.Contain("## Backbones"), "methods × backbones");
     }
 
     [Test]
