@@ -45,7 +45,7 @@ public sealed class RunRequestOptions
         Out = new Option<string?>("--out") { Description = "Run folder. Default: results/runs/SUITE-PROFILE (re-running resumes it)." },
         Force = new Option<bool>("--force") { Description = "Re-run cells that already have a result." },
         DataDir = new Option<string?>("--data-dir") { Description = "Folder with the real GLUE layout (CoLA/, SST-2/ …). Default: the embedded data." },
-        SaveAdapters = new Option<bool>("--save-adapters") { Description = "Save each cell's trained adapter in huggingface/peft's layout (adapter_config.json + adapter_model.safetensors) under RUN/adapters/CELL-KEY, for methods that have one." },
+        SaveAdapters = new Option<bool>("--save-adapters") { Description = "Save each cell's trained adapter under RUN/adapters/CELL-KEY: in huggingface/peft's layout (adapter_config.json + adapter_model.safetensors) where peft has the method, else in PeftBench's own adapter-only format (peftbench_adapter.json + adapter_model.safetensors)." },
         Shard = new Option<string?>("--shard") { Description = "i/n: run the i-th of n deterministic slices of the matrix (shards may run on different machines into one results folder; `report` merges them)." },
     };
 

@@ -82,8 +82,13 @@ public sealed class CellRunner(IMemoryProbe memory)
             return Result(cell, provenance, CellStatus.Diverged, outcome.DivergedReason, null, parameters,
                 Measure(outcome, setup, 0, double.NaN, null, total), cell.Task) with { History = [.. outcome.History] };
 
-        if (AdapterDirectory is not null && PeftAdapterCheckpoint.Supports(cell.Method))
-            PeftAdapterCheckpoint.Save(model, cell.Method, cell.Config, Path.Combine(AdapterDirectory, cell.Key));
+        if (AdapterDirectory is not null)
+        {
+            // peft's layout where peft has the method (loads there too), PeftBench's own adapter-only format otherwise.
+            var directory = Path.Combine(AdapterDirectory, cell.Key);
+            if (PeftAdapterCheckpoint.Supports(cell.Method)) PeftAdapterCheckpoint.Save(model, cell.Method, cell.Config, directory);
+            else NativeAdapterCheckpoint.Save(model, cell.Method, cell.Config, directory);
+        }
 
         var eval = Stopwatch.StartNew();
         var metrics = new Dictionary<string, double>();

@@ -17,6 +17,7 @@ public sealed class SequenceClassifier : nn.Module<ModelInputs, Tensor>
     private readonly SequenceHead classifier;
     private readonly HashSet<string> backboneParameterNames;
     private readonly HashSet<string> headParameterNames;
+    private readonly HashSet<string> backboneBufferNames;
 
     public Backbone Backbone => backbone;
     public SequenceHead Head => classifier;
@@ -39,6 +40,19 @@ public sealed class SequenceClassifier : nn.Module<ModelInputs, Tensor>
         register_module(classifier.HeadName, classifier);
         backboneParameterNames = backbone.named_parameters().Select(p => $"{backbone.BaseModelPrefix}.{p.name}").ToHashSet();
         headParameterNames = classifier.named_parameters().Select(p => $"{classifier.HeadName}.{p.name}").ToHashSet();
+        backboneBufferNames = backbone.named_buffers().Select(b => $"{backbone.BaseModelPrefix}.{b.name}").ToHashSet();
+    }
+
+    /// <summary>
+    /// What a method's adapter-only checkpoint must hold: every parameter and buffer the method added (trained or
+    /// frozen), the backbone weights it unfroze, and the head; keyed by this model's names.
+    /// </summary>
+    public IEnumerable<(string Name, Tensor Tensor)> AdapterState()
+    {
+        foreach (var (name, p) in named_parameters())
+            if (OriginOf(name) != ParameterOrigin.Backbone || p.requires_grad) yield return (name, p);
+        foreach (var (name, b) in named_buffers())
+            if (!backboneBufferNames.Contains(name)) yield return (name, b);
     }
 
     public override Tensor forward(ModelInputs batch) => classifier.call(backbone.Forward(batch), batch);
