@@ -18,6 +18,7 @@ using System.Globalization;
 using PeftBench.Core.Methods;
 using PeftBench.Core.Models;
 using PeftBench.Core.Sites;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace PeftBench.Methods;
@@ -51,9 +52,12 @@ public sealed class Corda : LoraFamily<CordaConfig>
     /// <summary>Input covariances of every target from one calibration pass, then one adapter per target.</summary>
     protected override IReadOnlyList<(AdaptableLinear Linear, LinearAdapter Adapter)> CreateAdapters(SequenceClassifier model, CordaConfig config, MethodContext context)
     {
+        var targets = model.Sites.SelectLinears(config.Targets);
+        if (context.Calibration is null && context.Device.type == DeviceType.META)
+            // Shape-only accounting (`params`): the adapters' shapes do not depend on the statistics, which need data.
+            return targets.Select(l => (l, Decompose(l, eye(l.InFeatures, dtype: ScalarType.Float64, device: context.Device), config))).ToList();
         var calibration = context.Calibration
             ?? throw new InvalidOperationException("corda needs calibration data (MethodContext.Calibration) to estimate each layer's input covariance.");
-        var targets = model.Sites.SelectLinears(config.Targets);
         var covariances = Calibration.InputCovariance(model, targets, calibration(config.CalibrationExamples));
         try { return targets.Select(l => (l, Decompose(l, covariances[l], config))).ToList(); }
         finally { foreach (var c in covariances.Values) c.Dispose(); }
@@ -75,6 +79,7 @@ public sealed class Corda : LoraFamily<CordaConfig>
     /// <summary>peft's damping: C + λ·mean(diag C)·I with λ from 0.01, doubled until C'·C'⁻¹ is within 0.05 of I.</summary>
     private static (Tensor Damped, Tensor Inverse) Damped(Tensor covariance)
     {
+        if (covariance.device.type == DeviceType.META) return (covariance, covariance);
         var n = covariance.shape[0];
         var identity = eye(n, dtype: covariance.dtype, device: covariance.device);
         var meanDiagonal = covariance.diagonal().mean();

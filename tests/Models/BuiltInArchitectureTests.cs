@@ -86,6 +86,27 @@ public sealed class BuiltInArchitectureTests
         Assert.That(report.TotalParams, Is.EqualTo(report.BackboneParams + report.HeadParams));
     }
 
+    public static IEnumerable<TestCaseData> MethodsOnFamilies() =>
+        from model in new[] { "roberta-base", "gpt2", "llama-3.2-1b", "vit-base-patch16-224" }
+        from method in Composition.Methods.Ids
+        select new TestCaseData(model, method).SetArgDisplayNames(model, method);
+
+    /// <summary>Every registered method attaches shape-only to every family (fused GPT-2 c_attn, GQA, ViT), and its own count equals the instantiated one.</summary>
+    [TestCaseSource(nameof(MethodsOnFamilies))]
+    public void EveryMethodCountsShapeOnlyOnEveryFamily(string model, string methodId)
+    {
+        var method = Composition.Methods.Get(methodId);
+        if (methodId == "prompt-tuning" && model.StartsWith("vit", StringComparison.Ordinal))
+            Assert.That(() => Count(model, methodId, [], numLabels: 2), Throws.Exception.With.Message.Contains("token-embedding"));
+        else
+        {
+            var report = Count(model, methodId, [], numLabels: 2);
+            Assert.That(report.MethodFormulaParams, Is.EqualTo(report.AdapterParams + report.UnfrozenBackboneParams), $"{methodId} on {model}");
+            Assert.That(report.TotalParams, Is.EqualTo(report.BackboneParams + report.HeadParams + report.AdapterParams));
+            if (method.Knob is not null) Assert.That(report.AdapterParams, Is.GreaterThan(0));
+        }
+    }
+
     [Test]
     public void LlamaSevenBLoraReportsPeftsCountsFromTheCommandLine()
     {
