@@ -98,6 +98,9 @@ public sealed class BuiltInArchitectureTests
         var method = Composition.Methods.Get(methodId);
         if (methodId == "prompt-tuning" && model.StartsWith("vit", StringComparison.Ordinal))
             Assert.That(() => Count(model, methodId, [], numLabels: 2), Throws.Exception.With.Message.Contains("token-embedding"));
+        else if (methodId == "bitfit" && model.StartsWith("llama", StringComparison.Ordinal))
+            Assert.That(() => Count(model, methodId, [], numLabels: 2), Throws.ArgumentException.With.Message.Contains("no bias terms"),
+                "LLaMA has no biases: BitFit is not applicable and says so");
         else
         {
             var report = Count(model, methodId, [], numLabels: 2);

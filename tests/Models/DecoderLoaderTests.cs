@@ -102,7 +102,8 @@ public sealed class DecoderLoaderTests
     public void MissingUnknownAndMisshapenKeysAreErrorsNamingTheKey()
     {
         var config = DecoderFixtures.TinyGpt2;
-        var good = HfDecoderWriter.HfTensors(DecoderFixtures.Random(config, 8).Backbone).ToDictionary(kv => kv.Key, kv => kv.Value);
+        // Cloned: the model is not kept alive, and its finalizer would free the parameters these tensors are.
+        var good = HfDecoderWriter.HfTensors(DecoderFixtures.Random(config, 8).Backbone).ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
         void Write(Dictionary<string, Tensor> t)
         {
             Safetensors.Write(Path.Combine(dir, "model.safetensors"), t);
