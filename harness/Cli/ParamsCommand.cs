@@ -37,12 +37,7 @@ public static class ParamsCommand
             if (request.NumLabels is <= 0) throw new ArgumentException($"--num-labels must be positive (got {request.NumLabels}).");
             var method = composition.Methods.Get(request.Method);
             var config = method.DefaultConfig;
-            foreach (var setting in request.Settings)
-            {
-                var eq = setting.IndexOf('=');
-                if (eq <= 0) throw new ArgumentException($"--set '{setting}': expected key=value (settings of {method.Id}: {string.Join(", ", config.SettingNames())}).");
-                config = config.With(setting[..eq].Trim(), setting[(eq + 1)..].Trim());
-            }
+            foreach (var setting in request.Settings) config = config.With(setting);
             var problems = config.Validate().ToList();
             if (problems.Count > 0) throw new ArgumentException($"{method.Id}: {string.Join(" ", problems)}");
             var source = ModelResolver.Resolve(request.Model);

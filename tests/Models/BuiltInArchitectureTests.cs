@@ -167,7 +167,7 @@ public sealed class BuiltInArchitectureTests
     {
         var method = Composition.Methods.Get(methodId);
         var config = method.DefaultConfig;
-        foreach (var s in settings) config = config.With(s[..s.IndexOf('=')], s[(s.IndexOf('=') + 1)..]);
+        foreach (var s in settings) config = config.With(s);
         return ParameterAccounting.Count(ModelResolver.Resolve(model), method, config, numLabels);
     }
 

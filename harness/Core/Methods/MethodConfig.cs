@@ -67,6 +67,14 @@ public abstract record MethodConfig
         return copy;
     }
 
+    /// <summary>A copy with one setting changed from <c>key=value</c> text (<c>params --set rank=16</c>).</summary>
+    public MethodConfig With(string setting)
+    {
+        var eq = setting.IndexOf('=');
+        if (eq <= 0) throw new ArgumentException($"setting '{setting}': expected key=value (settings: {string.Join(", ", SettingNames())}).");
+        return With(setting[..eq].Trim(), setting[(eq + 1)..].Trim());
+    }
+
     private IEnumerable<PropertyInfo> SettableProperties() =>
         GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .Where(p => p.CanWrite && p.GetIndexParameters().Length == 0 && p.Name != "EqualityContract");
