@@ -79,7 +79,7 @@ public static class Pretrainer
             Id = options.ModelId,
             Description = "Tiny BERT (4 layers, d 128, 4 heads) pretrained by this project with masked-LM on English WordNet glosses and SpamAssassin mail bodies.",
             Sha256 = new SortedDictionary<string, string>(files.ToDictionary(f => f, f => ZooManifest.Sha256Of(Path.Combine(outDir, f))), StringComparer.Ordinal),
-            Config = config,
+            Config = ZooManifest.ToSection(config),
             ParameterCount = trainer.Model.Encoder.parameters().Sum(p => p.numel()),
             ModelBytes = new FileInfo(Path.Combine(outDir, "model.safetensors")).Length,
             Corpus = new CorpusDescription
@@ -91,11 +91,11 @@ public static class Pretrainer
                 TrainTokens = trainTokens.Count,
                 Characters = lines.Sum(l => (long)l.Length + 1),
             },
-            Recipe = recipe,
+            Recipe = ZooManifest.ToSection(recipe),
             Command = FormattableString.Invariant($"{ReproduceCommand} --sources .cache/sources --steps {recipe.Steps} --batch-size {recipe.BatchSize} --lr {recipe.PeakLearningRate} --warmup {recipe.WarmupSteps} --seed {recipe.Seed} --threads {recipe.Threads}"),
             FirstLosses = losses.Take(20).ToArray(),
             LossCurve = curve,
-            HeldOut = new HeldOutEvaluation { MaskedTokens = count, MlmLoss = evalLoss, Accuracy = evalAccuracy, UnigramLoss = uniLoss, UnigramAccuracy = uniAccuracy },
+            HeldOut = ZooManifest.ToSection(new HeldOutEvaluation { MaskedTokens = count, MlmLoss = evalLoss, Accuracy = evalAccuracy, UnigramLoss = uniLoss, UnigramAccuracy = uniAccuracy }),
             Timing = new PretrainTiming { MedianMsPerStep = median, TrainSeconds = trainSeconds, Note = $"{recipe.Threads} threads on a shared 2-core CPU machine" },
         };
         AtomicFile.WriteAllText(Path.Combine(outDir, "manifest.json"), manifest.ToJson() + "\n");
@@ -107,9 +107,10 @@ public static class Pretrainer
     {
         var manifest = ZooManifest.Read(Path.Combine(modelFolder, "manifest.json"));
         var lines = CorpusBuilder.ReadGzip(Path.Combine(modelFolder, manifest.Corpus.File));
-        var (train, _) = SplitHeldOut(lines, manifest.Recipe.HeldOutFraction);
+        var recipe = manifest.RecipeAs<MlmRecipe>();
+        var (train, _) = SplitHeldOut(lines, recipe.HeldOutFraction);
         var tokenizer = WordPieceTextTokenizer.FromFolder(modelFolder);
-        var trainer = new MlmTrainer(manifest.Recipe, manifest.Config, tokenizer);
+        var trainer = new MlmTrainer(recipe, manifest.ConfigAs<EncoderConfig>(), tokenizer);
         return trainer.Train(train, steps);
     }
 

@@ -32,18 +32,18 @@ public sealed class PretrainedTinyBertTests
         try { losses = Pretrainer.ReplayFirstSteps(Folder, ReplaySteps); }
         finally { TorchSharp.torch.set_num_threads(threads); }
         for (int i = 0; i < ReplaySteps; i++)
-            Assert.That(losses[i], Is.EqualTo(manifest.FirstLosses[i]).Within(RelativeTolerance * Math.Abs(manifest.FirstLosses[i])), $"step {i + 1} (threads {manifest.Recipe.Threads}, seed {manifest.Recipe.Seed})");
+            Assert.That(losses[i], Is.EqualTo(manifest.FirstLosses[i]).Within(RelativeTolerance * Math.Abs(manifest.FirstLosses[i])), $"step {i + 1} (threads {manifest.RecipeAs<MlmRecipe>().Threads}, seed {manifest.RecipeAs<MlmRecipe>().Seed})");
     }
 
     [Test]
     public void BeatsTheBestConstantGuessOnHeldOutMaskedTokens()
     {
         var manifest = ZooManifest.Read(Path.Combine(Folder, "manifest.json"));
-        var (_, heldOut) = Pretrainer.SplitHeldOut(CorpusBuilder.ReadGzip(Path.Combine(Folder, "corpus.txt.gz")), manifest.Recipe.HeldOutFraction);
+        var (_, heldOut) = Pretrainer.SplitHeldOut(CorpusBuilder.ReadGzip(Path.Combine(Folder, "corpus.txt.gz")), manifest.RecipeAs<MlmRecipe>().HeldOutFraction);
         var tokenizer = WordPieceTextTokenizer.FromFolder(Folder);
-        var chunks = PackedChunks.Pack(heldOut, tokenizer, manifest.Recipe.SequenceLength).Take(40).ToList();
+        var chunks = PackedChunks.Pack(heldOut, tokenizer, manifest.RecipeAs<MlmRecipe>().SequenceLength).Take(40).ToList();
         var specials = new HashSet<int> { tokenizer.PadId, tokenizer.ClsId, tokenizer.SepId, tokenizer.MaskId };
-        var batch = MlmMasking.Mask(chunks, manifest.Recipe.MaskRate, tokenizer.MaskId, specials.Max() + 1, tokenizer.VocabSize, specials, new Random(2024));
+        var batch = MlmMasking.Mask(chunks, manifest.RecipeAs<MlmRecipe>().MaskRate, tokenizer.MaskId, specials.Max() + 1, tokenizer.VocabSize, specials, new Random(2024));
         Assert.That(batch.Targets, Has.Length.GreaterThan(300));
 
         var model = BertForMaskedLm.Load(Folder);

@@ -1,13 +1,16 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
 
 namespace PeftBench.Core.Models;
 
 /// <summary>
-/// What a shipped zoo model is and how it was made (<c>zoo/&lt;id&gt;/manifest.json</c>): checksums of its
-/// files, its architecture, the corpus and recipe that produced it, the recorded first losses a test replays,
-/// and its held-out masked-token quality against a unigram baseline.
+/// What a shipped zoo model is and how it was made (<c>zoo/&lt;id&gt;/manifest.json</c>), for every family: checksums
+/// of its files, its architecture (the Hugging Face <c>config.json</c> it was built from), the data and recipe that
+/// produced it, the recorded first losses a test replays, and its held-out quality against a trivial baseline.
+/// The recipe and held-out sections differ by objective (masked LM, causal LM, supervised patch classification),
+/// so they are kept as JSON and read through <see cref="RecipeAs{T}"/> / <see cref="HeldOutAs{T}"/>.
 /// </summary>
 public sealed record ZooManifest
 {
@@ -15,16 +18,18 @@ public sealed record ZooManifest
     [JsonPropertyName("description")] public string Description { get; init; } = "";
     /// <summary>File name → lowercase hex sha256.</summary>
     [JsonPropertyName("sha256")] public SortedDictionary<string, string> Sha256 { get; init; } = new(StringComparer.Ordinal);
-    [JsonPropertyName("config")] public EncoderConfig Config { get; init; } = new();
+    /// <summary>The model's <c>config.json</c> (its <c>model_type</c> names the family).</summary>
+    [JsonPropertyName("config")] public JsonObject Config { get; init; } = new();
     [JsonPropertyName("parameter_count")] public long ParameterCount { get; init; }
     [JsonPropertyName("model_bytes")] public long ModelBytes { get; init; }
+    /// <summary>The pretraining data: a text corpus, or the image/audio sets a vision or audio model saw.</summary>
     [JsonPropertyName("corpus")] public CorpusDescription Corpus { get; init; } = new();
-    [JsonPropertyName("recipe")] public MlmRecipe Recipe { get; init; } = new();
+    [JsonPropertyName("recipe")] public JsonObject Recipe { get; init; } = new();
     [JsonPropertyName("command")] public string Command { get; init; } = "";
     [JsonPropertyName("first_losses")] public float[] FirstLosses { get; init; } = [];
     /// <summary>Step → training loss of that step's batch (one batch of ~300 masked tokens: read trends, not single points).</summary>
     [JsonPropertyName("loss_every_100_steps")] public SortedDictionary<int, float> LossCurve { get; init; } = new();
-    [JsonPropertyName("held_out")] public HeldOutEvaluation HeldOut { get; init; } = new();
+    [JsonPropertyName("held_out")] public JsonObject HeldOut { get; init; } = new();
     [JsonPropertyName("timing")] public PretrainTiming Timing { get; init; } = new();
 
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
@@ -34,6 +39,18 @@ public sealed record ZooManifest
         ?? throw new InvalidDataException($"{path}: empty manifest.");
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    public string ModelType => Config["model_type"]?.GetValue<string>() ?? "";
+
+    public T ConfigAs<T>() => Section<T>(Config, "config");
+    public T RecipeAs<T>() => Section<T>(Recipe, "recipe");
+    public T HeldOutAs<T>() => Section<T>(HeldOut, "held_out");
+
+    /// <summary>A typed section, as JSON, for writing a manifest from the records a pretrainer uses.</summary>
+    public static JsonObject ToSection<T>(T value) => JsonSerializer.SerializeToNode(value, JsonOptions)!.AsObject();
+
+    private T Section<T>(JsonObject section, string name) =>
+        section.Deserialize<T>(JsonOptions) ?? throw new InvalidDataException($"manifest of '{Id}': empty '{name}' section.");
 
     public static string Sha256Of(string path)
     {
