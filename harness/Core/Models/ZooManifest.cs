@@ -52,6 +52,10 @@ public sealed record ZooManifest
     private T Section<T>(JsonObject section, string name) =>
         section.Deserialize<T>(JsonOptions) ?? throw new InvalidDataException($"manifest of '{Id}': empty '{name}' section.");
 
+    /// <summary>File name → sha256 of each of <paramref name="files"/> in <paramref name="folder"/>, ordinal order.</summary>
+    public static SortedDictionary<string, string> Checksums(string folder, IEnumerable<string> files) =>
+        new(files.ToDictionary(f => f, f => Sha256Of(Path.Combine(folder, f))), StringComparer.Ordinal);
+
     public static string Sha256Of(string path)
     {
         using var stream = File.OpenRead(path);
@@ -59,14 +63,22 @@ public sealed record ZooManifest
     }
 }
 
+/// <summary>
+/// The pretraining data. For text, <see cref="Lines"/> and <see cref="HeldOutLines"/> count corpus lines; for images and
+/// audio they count training and held-out examples (images, clips), <see cref="TrainTokens"/> the patch tokens of one
+/// pass over the training examples, and <see cref="Splits"/> names the index ranges used and those left out.
+/// </summary>
 public sealed record CorpusDescription
 {
     [JsonPropertyName("file")] public string File { get; init; } = "corpus.txt.gz";
     [JsonPropertyName("description")] public string Description { get; init; } = "";
-    /// <summary>npm package specs (name@version) the text was extracted from.</summary>
+    /// <summary>Package specs (npm name@version, Debian name=version) the data was extracted from, with licences where several.</summary>
     [JsonPropertyName("sources")] public string[] Sources { get; init; } = [];
     [JsonPropertyName("lines")] public int Lines { get; init; }
     [JsonPropertyName("held_out_lines")] public int HeldOutLines { get; init; }
+    /// <summary>Split name → what it holds (e.g. <c>train[0:49000]</c>); absent for the text corpora.</summary>
+    [JsonPropertyName("splits"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public SortedDictionary<string, string>? Splits { get; init; }
     [JsonPropertyName("train_tokens")] public long TrainTokens { get; init; }
     [JsonPropertyName("characters")] public long Characters { get; init; }
 }

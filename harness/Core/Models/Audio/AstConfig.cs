@@ -23,6 +23,8 @@ public sealed record AstConfig : PatchTransformerConfig
     [JsonIgnore] public int FrequencyPatches => (NumMelBins - PatchSize) / FrequencyStride + 1;
     [JsonIgnore] public int TimePatches => (MaxLength - PatchSize) / TimeStride + 1;
     public override int NumPatches => FrequencyPatches * TimePatches;
+    public override (int Height, int Width) PatchStride => (FrequencyStride, TimeStride);
+    public override (int Rows, int Columns) PatchGrid => (FrequencyPatches, TimePatches);
     public override int SpecialTokens => 2;
 
     /// <summary><c>MIT/ast-finetuned-audioset-10-10-0.4593</c>'s backbone.</summary>

@@ -25,18 +25,15 @@ public sealed class AstModel : PatchTransformer
     }
 
     /// <param name="inputValues">[B, max_length, num_mel_bins], as <see cref="LogMelFrontEnd"/> (or ASTFeatureExtractor) makes them.</param>
-    public Tensor Encode(Tensor inputValues)
-    {
-        CheckShape(inputValues, "input_values", Config.MaxLength, Config.NumMelBins);
-        // [B, frames, mel] → [B, 1, mel, frames]: frequency is the convolution's height, time its width.
-        return EncodePlane(inputValues.unsqueeze(1).transpose(2, 3));
-    }
+    public Tensor Encode(Tensor inputValues) => Forward(new SpectrogramBatch(inputValues));
 
-    public override Tensor Forward(ModelInputs inputs) => inputs switch
+    public override Tensor ToPlane(ModelInputs inputs)
     {
-        SpectrogramBatch s => Encode(s.InputValues),
-        _ => throw new ArgumentException($"{ModelType} reads spectrogram batches, not {inputs.GetType().Name}."),
-    };
+        if (inputs is not SpectrogramBatch s) throw new ArgumentException($"{ModelType} reads spectrogram batches, not {inputs.GetType().Name}.");
+        CheckShape(s.InputValues, "input_values", Config.MaxLength, Config.NumMelBins);
+        // [B, frames, mel] → [B, 1, mel, frames]: frequency is the convolution's height, time its width.
+        return s.InputValues.unsqueeze(1).transpose(2, 3);
+    }
 
     public override SequenceHead CreateClassificationHead(long outputs, double dropoutProbability, Device? device = null) =>
         new AstClassificationHead(Config.HiddenSize, outputs, dropoutProbability, Config.LayerNormEps, device, DType);

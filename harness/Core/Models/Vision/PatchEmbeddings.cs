@@ -11,9 +11,12 @@ namespace PeftBench.Core.Models;
 /// <c>distillation_token</c> for AST), a learned table is added (<c>position_embeddings</c>), then dropout.
 /// The input site comes last, as in VPT (Jia et al., 2022): soft prompts enter after the position embeddings,
 /// with no position of their own, right after the special tokens, so heads still find CLS (and AST's
-/// distillation token) where they expect them.
+/// distillation token) where they expect them. For masked patch modelling (SimMIM, SSAST) the patch tokens a
+/// boolean mask selects are replaced by a mask token before the positions are added, as Hugging Face's
+/// <c>ViTEmbeddings(use_mask_token=True)</c> does with <c>bool_masked_pos</c>; the token is the caller's, so the
+/// backbone's own parameters stay those of a plain <c>ViTModel</c>/<c>ASTModel</c>.
 /// </summary>
-internal sealed class PatchEmbeddings : nn.Module<Tensor, Tensor>
+internal sealed class PatchEmbeddings : nn.Module<Tensor, Tensor?, Tensor?, Tensor>
 {
     private readonly PatchProjection patch_embeddings;
     private readonly Parameter[] specialTokens;
@@ -45,10 +48,18 @@ internal sealed class PatchEmbeddings : nn.Module<Tensor, Tensor>
     }
 
     /// <param name="plane">[B, C, H, W]: pixels, or a spectrogram as [B, 1, mel, frames].</param>
-    public override Tensor forward(Tensor plane)
+    /// <param name="boolMaskedPos">[B, patches], true where the patch is masked; null for no masking.</param>
+    /// <param name="maskToken">[1, 1, d], the embedding masked patches get (with <paramref name="boolMaskedPos"/>).</param>
+    public override Tensor forward(Tensor plane, Tensor? boolMaskedPos, Tensor? maskToken)
     {
         var patches = patch_embeddings.call(plane);
         long batch = patches.shape[0];
+        if (boolMaskedPos is not null)
+        {
+            ArgumentNullException.ThrowIfNull(maskToken);
+            var masked = boolMaskedPos.unsqueeze(-1).to_type(patches.dtype);
+            patches = patches * (1.0 - masked) + maskToken * masked;
+        }
         var tokens = specialTokens.Select(t => t.expand(batch, -1, -1)).Append(patches).ToArray();
         var embeddings = dropout.call(cat(tokens, 1) + position_embeddings);
         if (input_site.Current is null) return embeddings;

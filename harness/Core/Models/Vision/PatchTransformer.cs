@@ -45,7 +45,25 @@ public abstract class PatchTransformer : Backbone
     }
 
     /// <summary>Final-layernormed hidden states [B, special + prompts + patches, d] for an input plane [B, C, H, W].</summary>
-    private protected Tensor EncodePlane(Tensor plane) => layernorm.call(encoder.call(embeddings.call(plane)));
+    private protected Tensor EncodePlane(Tensor plane) => layernorm.call(encoder.call(embeddings.call(plane, null, null)));
+
+    /// <summary>The plane [B, C, H, W] the patch convolution reads, after the family's shape checks: pixels, or
+    /// AST's <c>input_values</c> turned to [B, 1, mel, frames].</summary>
+    public abstract Tensor ToPlane(ModelInputs inputs);
+
+    public override Tensor Forward(ModelInputs inputs) => EncodePlane(ToPlane(inputs));
+
+    /// <summary>
+    /// Hidden states as <see cref="Forward"/>, with the patches where <paramref name="boolMaskedPos"/> [B, patches] is
+    /// true replaced by <paramref name="maskToken"/> [1, 1, d] before positions are added (masked patch modelling).
+    /// </summary>
+    public Tensor ForwardMasked(ModelInputs inputs, Tensor boolMaskedPos, Tensor maskToken)
+    {
+        long patches = TransformerConfig.NumPatches;
+        if (boolMaskedPos.dim() != 2 || boolMaskedPos.shape[0] != inputs.BatchSize || boolMaskedPos.shape[1] != patches)
+            throw new ArgumentException($"bool_masked_pos must be [{inputs.BatchSize}, {patches}], got [{string.Join(", ", boolMaskedPos.shape)}].");
+        return layernorm.call(encoder.call(embeddings.call(ToPlane(inputs), boolMaskedPos, maskToken)));
+    }
 
     private protected static void CheckShape(Tensor input, string what, params long[] expected)
     {

@@ -29,6 +29,12 @@ public abstract record PatchTransformerConfig
     /// <summary>Patch tokens per input (the position table holds these plus the special tokens).</summary>
     [JsonIgnore] public abstract int NumPatches { get; }
 
+    /// <summary>Strides of the patch convolution along height and width (ViT: the patch size; AST: frequency and time strides).</summary>
+    [JsonIgnore] public abstract (int Height, int Width) PatchStride { get; }
+
+    /// <summary>Rows and columns of the convolution's output grid; patch tokens follow it in row-major order.</summary>
+    [JsonIgnore] public abstract (int Rows, int Columns) PatchGrid { get; }
+
     /// <summary>Tokens before the patches: CLS for ViT, CLS and distillation for AST.</summary>
     [JsonIgnore] public abstract int SpecialTokens { get; }
 

@@ -18,6 +18,8 @@ public sealed record VitConfig : PatchTransformerConfig
 
     [JsonIgnore] public int PatchesPerSide => ImageSize / PatchSize;
     public override int NumPatches => PatchesPerSide * PatchesPerSide;
+    public override (int Height, int Width) PatchStride => (PatchSize, PatchSize);
+    public override (int Rows, int Columns) PatchGrid => (PatchesPerSide, PatchesPerSide);
     public override int SpecialTokens => 1;
 
     /// <summary><c>google/vit-base-patch16-224</c> (86 M parameters with the 1000-class head).</summary>

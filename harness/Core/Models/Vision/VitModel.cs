@@ -23,17 +23,14 @@ public sealed class VitModel : PatchTransformer
     }
 
     /// <param name="pixelValues">[B, num_channels, image_size, image_size], normalised as the checkpoint's image processor does.</param>
-    public Tensor Encode(Tensor pixelValues)
-    {
-        CheckShape(pixelValues, "pixel_values", Config.NumChannels, Config.ImageSize, Config.ImageSize);
-        return EncodePlane(pixelValues);
-    }
+    public Tensor Encode(Tensor pixelValues) => Forward(new PixelBatch(pixelValues));
 
-    public override Tensor Forward(ModelInputs inputs) => inputs switch
+    public override Tensor ToPlane(ModelInputs inputs)
     {
-        PixelBatch p => Encode(p.PixelValues),
-        _ => throw new ArgumentException($"vit reads pixel batches, not {inputs.GetType().Name}."),
-    };
+        if (inputs is not PixelBatch p) throw new ArgumentException($"vit reads pixel batches, not {inputs.GetType().Name}.");
+        CheckShape(p.PixelValues, "pixel_values", Config.NumChannels, Config.ImageSize, Config.ImageSize);
+        return p.PixelValues;
+    }
 
     public override SequenceHead CreateClassificationHead(long outputs, double dropoutProbability, Device? device = null) =>
         new VitClassificationHead(Config.HiddenSize, outputs, dropoutProbability, device, DType);
