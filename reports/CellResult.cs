@@ -13,7 +13,7 @@ public sealed record CellResult
 {
     public int Schema { get; init; } = 1;
     public required string Key { get; init; }
-    /// <summary>ok, failed (exception) or diverged (non-finite loss).</summary>
+    /// <summary>ok, failed (exception), diverged (non-finite loss) or not_applicable (method cannot apply to the backbone).</summary>
     public required string Status { get; init; }
     public string? Error { get; init; }
     public required CellSpec Cell { get; init; }
@@ -56,6 +56,8 @@ public static class CellStatus
     public const string Ok = "ok";
     public const string Failed = "failed";
     public const string Diverged = "diverged";
+    /// <summary>The method cannot apply to this backbone (the reason is in <c>error</c>); nothing was trained.</summary>
+    public const string NotApplicable = "not_applicable";
 }
 
 public sealed record CellSpec

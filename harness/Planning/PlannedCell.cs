@@ -19,6 +19,9 @@ public sealed record PlannedCell(
     DataOptions Data,
     JsonObject Identity)
 {
+    /// <summary>Set when the method cannot apply to this backbone: the cell is recorded with this reason, not run.</summary>
+    public string? NotApplicable { get; init; }
+
     public string Label =>
         $"{Task.Id} · {Model.Id} · {Method.Id}{(Method.Knob is { } k ? $" {k.Name}={Method.KnobValue(Config)}" : "")}{(Budget is null ? "" : $" @{Budget.Budget.Spec}")} · seed {Seed}";
 }

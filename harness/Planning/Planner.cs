@@ -78,6 +78,18 @@ public static class Planner
             foreach (var method in methods)
             {
                 var config = settings.TryGetValue(method.Id, out var overrides) ? overrides(method.DefaultConfig) : method.DefaultConfig;
+                if (method.NotApplicableReason(model.Sites) is { } reason)
+                {
+                    // Recorded, not refused: a suite over several backbones goes on with the methods that apply.
+                    foreach (var task in tasks)
+                    foreach (var seed in seeds)
+                    {
+                        var identity = Identity(task, data, model, method, config, null, seed, profile, device, threads);
+                        cells.Add(new PlannedCell(CellKey.Compute(identity), task, model, method, config, null, seed, profile, device, threads, data, identity)
+                            { NotApplicable = reason });
+                    }
+                    continue;
+                }
                 var configProblems = method.Validate(config, model.Sites).ToList();
                 if (configProblems.Count > 0)
                 {

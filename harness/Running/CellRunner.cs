@@ -30,6 +30,7 @@ public sealed class CellRunner(IMemoryProbe memory)
     {
         var total = Stopwatch.StartNew();
         var started = EnvironmentProbe.Capture(cell.Device, cell.Threads, cell.Seed);
+        if (cell.NotApplicable is { } reason) return Result(cell, started, CellStatus.NotApplicable, reason, null, null, null, null);
         try
         {
             return RunCore(cell, started, total, onStep);

@@ -38,6 +38,7 @@ public sealed class SuiteRunner(IAnsiConsole console)
             {
                 CellStatus.Ok => $"[green]{Markup.Escape(Describe(result))}[/] ({seconds.ToString("F1", CultureInfo.InvariantCulture)} s){eta}",
                 CellStatus.Diverged => $"[yellow]diverged[/]: {Markup.Escape(result.Error ?? "")}{eta}",
+                CellStatus.NotApplicable => $"[grey]not applicable[/]: {Markup.Escape(result.Error ?? "")}{eta}",
                 _ => $"[red]failed[/]: {Markup.Escape(result.Error ?? "")}{eta}",
             });
         }

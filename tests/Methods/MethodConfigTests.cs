@@ -188,23 +188,14 @@ public sealed class MethodConfigTests
     }
 
     [Test]
-    public void BitFitFlagsABackboneWithoutBiases()
+    public void BitFitIsNotApplicableToABackboneWithoutBiases()
     {
         using var biasFree = new BiasFreeBlock();
         var sites = SiteRegistry.Discover(biasFree, layerCount: 1, hiddenSize: 8);
-        var problems = Get("bitfit").Validate(Get("bitfit").DefaultConfig, sites).ToList();
-        Assert.That(problems, Has.Count.EqualTo(1));
-        Assert.That(problems[0], Does.Contain("no bias"));
+        Assert.That(Get("bitfit").NotApplicableReason(sites), Does.Contain("no bias"));
+        Assert.That(Get("bitfit").Validate(Get("bitfit").DefaultConfig, sites), Is.Empty, "not a settings problem: no setting fixes it");
         Assert.That(Get("bitfit").CountTrainable(sites, Get("bitfit").DefaultConfig), Is.Zero);
-    }
-
-    /// <summary>A Llama-like block: projections without bias, no LayerNorm.</summary>
-    private sealed class BiasFreeBlock : nn.Module
-    {
-        private readonly AdaptableLinear q_proj = new(8, 8, SiteRoles.Query, 0, hasBias: false);
-        private readonly AdaptableLinear v_proj = new(8, 8, SiteRoles.Value, 0, hasBias: false);
-
-        public BiasFreeBlock() : base(nameof(BiasFreeBlock)) => RegisterComponents();
+        Assert.That(Get("lora").NotApplicableReason(sites), Is.Null);
     }
 
     [Test]

@@ -60,6 +60,13 @@ public interface IPeftMethod
     /// </summary>
     Knob? KnobFor(SiteRegistry sites, MethodConfig config) => Knob;
 
+    /// <summary>
+    /// Why this method cannot apply to this backbone at all, whatever its settings (BitFit on a bias-free LLaMA, a
+    /// visual prompt on a text encoder, a prefix without attention); null when it applies. A run records such cells
+    /// as not applicable with this reason and goes on; <see cref="Validate"/> is for settings that can be fixed.
+    /// </summary>
+    string? NotApplicableReason(SiteRegistry sites) => null;
+
     /// <summary>Problems with <paramref name="config"/> for this model, before anything is built.</summary>
     IEnumerable<string> Validate(MethodConfig config, SiteRegistry sites);
 
@@ -121,6 +128,7 @@ public abstract class PeftMethod<TConfig> : IPeftMethod where TConfig : MethodCo
     public abstract bool PreservesOutputAtInit { get; }
     public virtual bool CanMerge => false;
 
+    public virtual string? NotApplicableReason(SiteRegistry sites) => null;
     public MethodConfig WithKnob(MethodConfig config, int value) => WithKnob(Cast(config), value);
     public int KnobValue(MethodConfig config) => KnobValue(Cast(config));
     public Knob? KnobFor(SiteRegistry sites, MethodConfig config) => KnobFor(sites, Cast(config));
@@ -131,6 +139,7 @@ public abstract class PeftMethod<TConfig> : IPeftMethod where TConfig : MethodCo
     /// <summary>Refuses an invalid config rather than attaching nothing (e.g. a LoRA target that matches no layer).</summary>
     public MethodAttachment Apply(SequenceClassifier model, MethodConfig config, MethodContext context)
     {
+        if (NotApplicableReason(model.Sites) is { } reason) throw new ArgumentException($"{Id}: not applicable: {reason}");
         var problems = Validate(config, model.Sites).ToList();
         if (problems.Count > 0) throw new ArgumentException($"{Id}: invalid configuration: {string.Join(" ", problems)}");
         return Apply(model, Cast(config), context);

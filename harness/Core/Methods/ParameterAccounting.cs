@@ -47,6 +47,8 @@ public static class ParameterAccounting
         var meta = new Device(DeviceType.META);
         var backbone = BackboneFamilies.Build(source.ConfigJson, source.ConfigSource, meta);
         using var model = numLabels is { } n ? new SequenceClassifier(backbone, n, 0.0, meta) : SequenceClassifier.Headless(backbone);
+        if (method.NotApplicableReason(model.Sites) is { } reason)
+            throw new ArgumentException($"{method.Id} is not applicable to {source.Id}: {reason}");
         var problems = method.Validate(config, model.Sites).ToList();
         if (problems.Count > 0)
             throw new ArgumentException($"{method.Id} on {source.Id}: {string.Join(" ", problems)}");
