@@ -3,7 +3,7 @@ DOTNET ?= dotnet
 PROFILE ?= default
 THREADS ?= 2
 
-.PHONY: build run smoke test ci baseline compare list report report-check pretrain data clean gpu-probe-check slurm-check
+.PHONY: build run smoke test ci baseline compare list report report-check pretrain data clean gpu-probe-check slurm-check perf
 
 build:
 	$(DOTNET) build Bench.sln -c Release
@@ -71,3 +71,14 @@ gpu-probe-check:
 slurm-check:
 	bash build/slurm-check.sh
 
+
+# Micro-benchmarks (BenchmarkDotNet, in-process): forward and forward+backward of every method's adapted layer against the
+# plain layer, and merged against unmerged inference, at widths 128 and 768 (batch 32 x 64 tokens); ~10 min on 2 cores.
+# Narrow it with PERF_FILTER (method ids or globs: make perf PERF_FILTER=lora,dora) and PERF_SHAPES (128 or 768).
+# Tables: $(PERF_OUT)/summary.md and .csv, BenchmarkDotNet's own under $(PERF_OUT)/results/.
+PERF_FILTER ?=
+PERF_SHAPES ?=
+PERF_OUT ?= results/perf
+perf:
+	$(DOTNET) build benchmarks -c Release
+	PEFTBENCH_PERF_METHODS="$(PERF_FILTER)" PEFTBENCH_PERF_SHAPES="$(PERF_SHAPES)" $(DOTNET) run --project benchmarks -c Release --no-build -- --out $(PERF_OUT) --threads $(THREADS)

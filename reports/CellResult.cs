@@ -33,6 +33,12 @@ public sealed record CellResult
     public Provenance? Provenance { get; init; }
     /// <summary>Training curve: mean training loss per logging window and, at a few steps, the dev score. Optional: older files have none.</summary>
     public List<HistoryPoint>? History { get; init; }
+    /// <summary>
+    /// Why earlier attempts of this cell in the same run failed, oldest first: a multi-device run retries a cell once
+    /// when its worker process dies (an abort in native code). Absent when the first attempt produced this result.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<string>? EarlierAttempts { get; init; }
     /// <summary>Per-example scores on the primary metric's split, for a paired bootstrap over examples. Optional.</summary>
     public ExampleScores? Examples { get; init; }
 
@@ -81,6 +87,8 @@ public sealed record CellSpec
     public JsonObject? Recipe { get; init; }
     public required string Device { get; init; }
     public int Threads { get; init; }
+    /// <summary><c>fp32</c> or <c>bf16</c> (<c>--precision</c>); files written before the option read as fp32.</summary>
+    public string Precision { get; init; } = "fp32";
 }
 
 public sealed record ParameterSummary
@@ -137,6 +145,8 @@ public sealed record Provenance
     public string Dotnet { get; init; } = "";
     public int Threads { get; init; }
     public string Device { get; init; } = "";
+    /// <summary>What the cell's precision did, in words (bf16 is an emulation of autocast: see the harness's Precision).</summary>
+    public string? Precision { get; init; }
     public long Seed { get; init; }
     public string StartedUtc { get; init; } = "";
     public string Hostname { get; init; } = "";

@@ -29,7 +29,7 @@ public sealed class CellRunner(IMemoryProbe memory)
     public CellResult Run(PlannedCell cell, Action<int, int, double>? onStep = null)
     {
         var total = Stopwatch.StartNew();
-        var started = EnvironmentProbe.Capture(cell.Device, cell.Threads, cell.Seed);
+        var started = EnvironmentProbe.Capture(cell.RunsOn, cell.Threads, cell.Seed, cell.Precision.Description);
         if (cell.NotApplicable is { } reason) return Result(cell, started, CellStatus.NotApplicable, reason, null, null, null, null);
         try
         {
@@ -41,10 +41,14 @@ public sealed class CellRunner(IMemoryProbe memory)
         }
     }
 
+    /// <summary>A failed result for a cell that produced none itself (its worker process died), with the reason.</summary>
+    public static CellResult Failed(PlannedCell cell, string reason) =>
+        Result(cell, EnvironmentProbe.Capture(cell.RunsOn, cell.Threads, cell.Seed, cell.Precision.Description), CellStatus.Failed, reason, null, null, null, null);
+
     private CellResult RunCore(PlannedCell cell, Provenance provenance, Stopwatch total, Action<int, int, double>? onStep)
     {
         torch.set_num_threads(cell.Threads);
-        var device = torch.device(cell.Device);
+        var device = torch.device(cell.RunsOn);
         var seeds = new SeedTree(cell.Seed);
         var recipe = cell.Profile.Recipe;
         var isRegression = cell.Task.Head.IsRegression;
@@ -61,6 +65,7 @@ public sealed class CellRunner(IMemoryProbe memory)
         };
         var attachment = cell.Method.Apply(model, cell.Config, context);
         model.SetHeadTrainable(true);
+        cell.Precision.ApplyTo(model);
         // Soft prompts take positions from the text: truncate inputs so prompt + text fit the position table.
         var splits = Encode(cell, cell.Model.Config.MaxSequenceLength - (int)(model.Sites.InputEmbeddings?.AddedPositions ?? 0));
         var counts = model.CountParameters();
@@ -231,6 +236,7 @@ public sealed class CellRunner(IMemoryProbe memory)
                 Recipe = cell.Profile.Recipe.ToJson(),
                 Device = cell.Device,
                 Threads = cell.Threads,
+                Precision = cell.Precision.Id,
             },
             Metrics = metrics ?? new(),
             PrimaryMetric = cell.Task.Primary.Name,

@@ -46,6 +46,15 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
     public bool IsMerged { get; private set; }
     public IReadOnlyList<LinearAdapter> Adapters => adapters;
 
+    /// <summary>
+    /// The type the base product W₀x + b is computed in; null (the default) computes it in the weight's own type.
+    /// TorchSharp 0.107 has no autocast, so mixed precision is emulated here with torch.autocast's rule for
+    /// <c>linear</c>: input, weight and bias are cast to this type for the product only. The stored weights stay in
+    /// their own type (master weights; gradients flow back through the casts), and the product is cast back to the
+    /// input's type, so adapters, norms, softmax and the loss keep full precision.
+    /// </summary>
+    public ScalarType? BaseComputeType { get; set; }
+
     public AdaptableLinear(long inFeatures, long outFeatures, string role, int layerIndex, bool hasBias = true, Device? device = null,
         bool checkpointTransposed = false, ScalarType? dtype = null)
         : base(nameof(AdaptableLinear))
@@ -82,7 +91,9 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        var output = F.linear(input, weight, bias);
+        var output = BaseComputeType is { } type
+            ? F.linear(input.to(type), weight.to(type), bias?.to(type)).to(input.dtype)
+            : F.linear(input, weight, bias);
         if (IsMerged) return output;
         foreach (var adapter in adapters)
             output = adapter.Adapt(input, output, this);
