@@ -38,5 +38,13 @@ public static class MethodCatalog
         new TriAdaptLora(),
         new Kasa(),
         new Mos(),
+        new Ia3(),
+        new Ssf(),
+        new LnTuning(),
+        new Pfeiffer(),
+        new ParallelAdapter(),
+        new AdaptFormer(),
+        new Compacter(),
+        new CompacterPlusPlus(),
     }, m => m.Id);
 }

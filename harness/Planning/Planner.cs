@@ -99,7 +99,7 @@ public static class Planner
                     continue;
                 }
                 var variants = new List<(MethodConfig Config, BudgetFit? Fit)>();
-                if (budgets.Count == 0 || method.Knob is null) variants.Add((config, null));
+                if (budgets.Count == 0 || method.Knob is null) variants.Add((method.Resolve(model.Sites, config), null));
                 else
                     foreach (var budget in budgets)
                     {

@@ -20,7 +20,8 @@ public sealed class MethodConfigTests
             Is.EquivalentTo(new[] { "full-ft", "linear-probe", "bitfit", "lora", "houlsby", "prompt-tuning",
                 "rslora", "lora-fa", "lora-plus", "dora", "pissa", "milora", "olora", "corda",
                 "vera", "fourierft", "loha", "lokr", "oft", "boft", "hra", "flora", "slora", "nlora", "inttune",
-                "adalora", "increlora", "triadaptlora", "kasa", "mos" }));
+                "adalora", "increlora", "triadaptlora", "kasa", "mos",
+                "ia3", "ssf", "ln-tuning", "pfeiffer", "parallel-adapter", "adaptformer", "compacter", "compacter-pp" }));
 
     [Test]
     public void DefaultHyperparameters()
@@ -55,9 +56,10 @@ public sealed class MethodConfigTests
             Assert.That(Get("prompt-tuning").Knob!.Name, Is.EqualTo("prompt_length"));
             // Listed by exclusion: every method registered from here on is expected to merge unless it says so.
             Assert.That(MethodCatalog.Create().All.Where(m => !m.CanMerge).Select(m => m.Id),
-                Is.EquivalentTo(new[] { "full-ft", "linear-probe", "bitfit", "houlsby", "prompt-tuning" }));
+                Is.EquivalentTo(new[] { "full-ft", "linear-probe", "bitfit", "houlsby", "prompt-tuning", "ln-tuning", "pfeiffer", "parallel-adapter",
+                    "adaptformer", "compacter", "compacter-pp" }));
             Assert.That(MethodCatalog.Create().All.Where(m => m.CanMerge).Select(m => m.Id), Does.Contain("lora"));
-            Assert.That(MethodCatalog.Create().All.Where(m => !m.PreservesOutputAtInit).Select(m => m.Id), Is.EquivalentTo(new[] { "prompt-tuning", "fourierft", "nlora", "inttune", "kasa" }));
+            Assert.That(MethodCatalog.Create().All.Where(m => !m.PreservesOutputAtInit).Select(m => m.Id), Is.EquivalentTo(new[] { "prompt-tuning", "fourierft", "nlora", "inttune", "kasa", "ssf", "pfeiffer" }));
         });
     }
 

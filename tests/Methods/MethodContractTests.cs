@@ -54,6 +54,14 @@ public sealed class MethodContractTests
         ["triadaptlora"] = _ => false,
         ["kasa"] = _ => false,
         ["mos"] = _ => false,
+        ["ia3"] = _ => false,
+        ["ssf"] = _ => false,
+        ["ln-tuning"] = name => name.Contains(".LayerNorm.", StringComparison.Ordinal),
+        ["pfeiffer"] = _ => false,
+        ["parallel-adapter"] = _ => false,
+        ["adaptformer"] = _ => false,
+        ["compacter"] = name => name.Contains(".LayerNorm.", StringComparison.Ordinal),
+        ["compacter-pp"] = name => name.Contains(".LayerNorm.", StringComparison.Ordinal),
     };
 
     /// <summary>
@@ -66,7 +74,18 @@ public sealed class MethodContractTests
     private static readonly IReadOnlySet<string> WithoutPeftCheckpoint = new HashSet<string>
     {
         "full-ft", "linear-probe", "bitfit", "houlsby", "prompt-tuning", "flora", "slora", "nlora", "inttune",
-        "increlora", "triadaptlora", "mos",
+        "increlora", "triadaptlora", "mos", "ssf", "pfeiffer", "parallel-adapter", "adaptformer", "compacter", "compacter-pp",
+    };
+
+    /// <summary>
+    /// For the peft-layout round trip: a key the folder must hold and the target_modules it must write on the tiny model,
+    /// for the methods whose defaults are not LoRA's query and value. (IA)³ names its FFN layers by a suffix that leaves
+    /// attention.output.dense out; LN-tuning stores each norm's trained copy under ln_tuning_layers.
+    /// </summary>
+    private static readonly IReadOnlyDictionary<string, (string Key, string[] TargetModules)> PeftLayout = new Dictionary<string, (string, string[])>
+    {
+        ["ia3"] = ("base_model.model.bert.encoder.layer.0.attention.self.key.ia3_l", ["key", "value", "layer.0.output.dense", "layer.1.output.dense"]),
+        ["ln-tuning"] = ("base_model.model.bert.encoder.layer.0.attention.output.LayerNorm.ln_tuning_layers.weight", ["LayerNorm"]),
     };
 
     /// <summary>
@@ -78,9 +97,9 @@ public sealed class MethodContractTests
 
     /// <summary>
     /// Methods whose init draws nothing (OFT and BOFT start at the identity rotation, as in peft; NLoRA and IntTune
-    /// copy rows and columns of W₀): the seed cannot change them.
+    /// copy rows and columns of W₀; (IA)³'s vectors start at 1): the seed cannot change them.
     /// </summary>
-    private static readonly IReadOnlySet<string> DeterministicInit = new HashSet<string> { "oft", "boft", "nlora", "inttune" };
+    private static readonly IReadOnlySet<string> DeterministicInit = new HashSet<string> { "oft", "boft", "nlora", "inttune", "ia3" };
 
     /// <summary>Same shape and every element equal (bit-identical for finite values).</summary>
     private static bool Same(Tensor a, Tensor b)
@@ -103,7 +122,7 @@ public sealed class MethodContractTests
         {
             Assert.That(method.Id, Is.EqualTo(method.Id.ToLowerInvariant()));
             Assert.That(method.Version, Is.EqualTo(Versions.GetValueOrDefault(method.Id, 1)));
-            Assert.That(method.Family, Is.AnyOf("baseline", "selective", "low-rank", "orthogonal", "adapter", "prompt"));
+            Assert.That(method.Family, Is.AnyOf("baseline", "selective", "low-rank", "orthogonal", "adapter", "prompt", "scaling"));
             Assert.That(method.Citation, Is.Not.Empty);
             Assert.That(method.Description, Is.Not.Empty);
             Assert.That(method.Validate(method.DefaultConfig, TinyBert.Create().Sites), Is.Empty, "defaults must be valid on the tiny model");
@@ -159,6 +178,21 @@ public sealed class MethodContractTests
         }
     }
 
+    // (b′) resolving what the config leaves to the model (a bottleneck as d / reduction_factor) changes nothing that is built.
+    [TestCaseSource(nameof(Methods))]
+    public void ResolvingOnTheModelKeepsTheCountAndIsIdempotent(IPeftMethod method)
+    {
+        using var model = TinyBert.Create();
+        var resolved = method.Resolve(model.Sites, method.DefaultConfig);
+        Assert.Multiple(() =>
+        {
+            Assert.That(method.CountTrainable(model.Sites, resolved), Is.EqualTo(method.CountTrainable(model.Sites, method.DefaultConfig)));
+            Assert.That(method.Validate(resolved, model.Sites), Is.Empty);
+            Assert.That(method.Resolve(model.Sites, resolved), Is.EqualTo(resolved));
+            if (method.Knob is not null) Assert.That(method.KnobValue(resolved), Is.InRange(method.Knob.Min, method.Knob.Max), "the knob value a result records");
+        });
+    }
+
     // (c) zero-initialised updates leave the logits unchanged; methods that say otherwise must change them.
     [TestCaseSource(nameof(Methods))]
     public void OutputAtInitMatchesTheFlag(IPeftMethod method)
@@ -170,6 +204,7 @@ public sealed class MethodContractTests
         model.eval();
         using var after = TinyBert.Logits(model, batch);
         var diff = (after - before).abs().max().item<float>();
+        TestContext.Out.WriteLine($"{method.Id}: max |logit change at init| = {diff:E2}");
         if (method.PreservesOutputAtInit) Assert.That(diff, Is.LessThan(1e-6f));
         else Assert.That(diff, Is.GreaterThan(1e-6f), "the method says it changes the output at init, but it does not");
     }
@@ -398,9 +433,10 @@ public sealed class MethodContractTests
             {
                 Assert.That(folder.MethodId, Is.EqualTo(method.Id));
                 Assert.That(loadedConfig, Is.EqualTo(config));
-                Assert.That(folder.Tensors.Keys, Has.Some.StartsWith("base_model.model.bert.encoder.layer.0.attention.self.query."));
+                var (key, targetModules) = PeftLayout.GetValueOrDefault(method.Id, ("base_model.model.bert.encoder.layer.0.attention.self.query.", ["query", "value"]));
+                Assert.That(folder.Tensors.Keys, Has.Some.StartsWith(key));
                 Assert.That(folder.Tensors.Keys, Has.Some.EqualTo("base_model.model.classifier.out_proj.weight"));
-                Assert.That(folder.AdapterConfig["target_modules"]!.AsArray().Select(t => t!.GetValue<string>()), Is.EqualTo(new[] { "query", "value" }));
+                Assert.That(folder.AdapterConfig["target_modules"]!.AsArray().Select(t => t!.GetValue<string>()), Is.EqualTo(targetModules));
                 Assert.That(diff, Is.EqualTo(0f), "logits of the reloaded model");
             });
         }

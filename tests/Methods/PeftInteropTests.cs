@@ -28,7 +28,7 @@ public sealed class PeftInteropTests
     {
         ["lora"] = "lora", ["rslora"] = "rslora", ["dora"] = "dora", ["lora-all"] = "lora",
         ["loha"] = "loha", ["lokr"] = "lokr", ["oft"] = "oft", ["boft"] = "boft",
-        ["vera"] = "vera", ["fourierft"] = "fourierft", ["hra"] = "hra", ["adalora"] = "adalora",
+        ["vera"] = "vera", ["fourierft"] = "fourierft", ["hra"] = "hra", ["adalora"] = "adalora", ["ia3"] = "ia3",
     };
 
     /// <summary>
@@ -46,6 +46,7 @@ public sealed class PeftInteropTests
         ["FOURIERFT"] = ["n_frequency", "scaling", "random_loc_seed", "fan_in_fan_out"],
         ["HRA"] = ["r", "apply_GS"],
         ["ADALORA"] = ["init_r", "target_r", "lora_alpha", "fan_in_fan_out"],
+        ["IA3"] = ["feedforward_modules", "fan_in_fan_out"],
     };
 
     public static IEnumerable<string> Fixtures() => MethodOf.Keys;

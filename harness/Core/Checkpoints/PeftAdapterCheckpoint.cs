@@ -41,10 +41,19 @@ public interface IPeftCheckpointMethod
     MethodConfig FromPeftConfig(JsonObject adapterConfig);
 
     /// <summary>
-    /// Adds what training decided to adapter_config.json (AdaLoRA's <c>rank_pattern</c>); nothing by default.
-    /// <paramref name="modulePrefix"/> is the backbone's model type (<c>bert</c>), which peft's keys start with.
+    /// Adds what depends on the model or on training to adapter_config.json (AdaLoRA's <c>rank_pattern</c>; (IA)³'s
+    /// target and feed-forward module names, which must tell two layers with the same last name apart); nothing by
+    /// default. <paramref name="modulePrefix"/> is the backbone's model type (<c>bert</c>), which peft's keys start with.
     /// </summary>
     void AddTrainedState(JsonObject adapterConfig, SequenceClassifier model, string modulePrefix) { }
+
+    /// <summary>
+    /// Tensors the method stores outside linear adapters, by module path relative to the backbone, each under peft's
+    /// name relative to that module (LN-tuning's norms: <c>ln_tuning_layers.weight</c>). They are the live tensors:
+    /// saving writes them, loading copies the folder's values into them. The modules' last names join target_modules.
+    /// None by default.
+    /// </summary>
+    IEnumerable<(string ModulePath, IReadOnlyDictionary<string, Tensor> Tensors)> PeftModuleTensors(SequenceClassifier model) => [];
 }
 
 /// <summary>What a peft adapter folder holds: the method to rebuild, its config (ours, when we wrote it) and the tensors.</summary>
@@ -74,6 +83,7 @@ public static class PeftAdapterCheckpoint
     {
         ["LORA"] = "lora", ["LOHA"] = "loha", ["LOKR"] = "lokr", ["OFT"] = "oft", ["BOFT"] = "boft",
         ["VERA"] = "vera", ["FOURIERFT"] = "fourierft", ["HRA"] = "hra", ["ADALORA"] = "adalora",
+        ["IA3"] = "ia3", ["LN_TUNING"] = "ln-tuning",
     };
 
     /// <summary>
@@ -102,10 +112,15 @@ public static class PeftAdapterCheckpoint
         foreach (var shared in adapted.Select(l => l.Adapters[0]).OfType<IPeftSharedTensors>())
         foreach (var (name, tensor) in shared.SharedToPeft())
             tensors[SharedPrefix + name] = tensor;
+        var modules = exporter.PeftModuleTensors(model).ToList();
+        foreach (var (path, own) in modules)
+        foreach (var (name, tensor) in own)
+            tensors[$"{Prefix}{model.Backbone.BaseModelPrefix}.{path}.{name}"] = tensor;
         foreach (var (name, p) in model.Head.named_parameters())
             tensors[$"{Prefix}{model.Head.HeadName}.{name}"] = p;
 
-        var targetModules = adapted.Select(l => l.Path[(l.Path.LastIndexOf('.') + 1)..]).Distinct().ToList();
+        var targetModules = adapted.Select(l => l.Path).Concat(modules.Select(m => m.ModulePath))
+            .Select(path => path[(path.LastIndexOf('.') + 1)..]).Distinct().ToList();
         var adapterConfig = exporter.ToPeftConfig(config, targetModules);
         exporter.AddTrainedState(adapterConfig, model, model.Backbone.ModelType);
         adapterConfig["task_type"] = "SEQ_CLS";
@@ -140,6 +155,32 @@ public static class PeftAdapterCheckpoint
         if (config["kasa_config"] is JsonObject) return "kasa";
         return config["use_rslora"]?.GetValue<bool>() == true ? "rslora" : "lora";
     }
+
+    /// <summary>
+    /// The shortest dotted suffix of <paramref name="moduleName"/> that, under peft's matching (a module matches a target
+    /// when its name equals it or ends with <c>"." + target</c>), selects only modules that <paramref name="allowed"/>
+    /// accepts among <paramref name="moduleNames"/> (every module of the model, by full name): <c>key</c>, but
+    /// <c>layer.0.output.dense</c> where <c>output.dense</c> would also select <c>attention.output.dense</c>. A suffix
+    /// never starts with a layer number (<c>layer.0.output.dense</c>, not <c>0.output.dense</c>), for readability.
+    /// </summary>
+    public static string PeftSuffix(string moduleName, IReadOnlyCollection<string> moduleNames, Func<string, bool> allowed)
+    {
+        var segments = moduleName.Split('.');
+        for (var n = 1; n < segments.Length; n++)
+        {
+            if (long.TryParse(segments[^n], out _)) continue;
+            var suffix = string.Join('.', segments[^n..]);
+            if (moduleNames.Where(m => m == suffix || m.EndsWith("." + suffix, StringComparison.Ordinal)).All(allowed)) return suffix;
+        }
+        return moduleName;
+    }
+
+    /// <summary>
+    /// Our targets for peft's target_modules names: a plain name stays a name (it matches the last name, as in peft), a
+    /// dotted one becomes the glob <c>*.name</c> (peft's "ends with .name").
+    /// </summary>
+    public static string[] TargetsFromPeftNames(IEnumerable<string> names) =>
+        names.Select(n => n.Contains('.') ? "*." + n : n).ToArray();
 
     /// <summary>target_modules as peft writes it: a JSON list of module names.</summary>
     public static JsonArray TargetList(IReadOnlyList<string> targetModules) => new(targetModules.Select(t => (JsonNode)t).ToArray());
@@ -204,6 +245,14 @@ public static class PeftAdapterCheckpoint
                 shared.LoadSharedPeft(common);
                 used.UnionWith(common.Keys.Select(k => SharedPrefix + k));
             }
+        }
+        foreach (var (path, targets) in importer.PeftModuleTensors(model))
+        {
+            var prefix = $"{Prefix}{model.Backbone.BaseModelPrefix}.{path}.";
+            var own = folder.Tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
+                .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value, StringComparer.Ordinal);
+            CopyNamed(own, targets);
+            used.UnionWith(own.Keys.Select(k => prefix + k));
         }
         using (no_grad())
         {

@@ -38,7 +38,7 @@ public interface IPeftMethod
     string Id { get; }
     /// <summary>Bumped whenever behaviour changes; part of every cell key.</summary>
     int Version { get; }
-    /// <summary>Family for grouping and plot colours: baseline, selective, low-rank, orthogonal, adapter, prompt.</summary>
+    /// <summary>Family for grouping and plot colours: baseline, selective, low-rank, orthogonal, adapter, prompt, scaling.</summary>
     string Family { get; }
     /// <summary>Paper and equation implemented, one line.</summary>
     string Citation { get; }
@@ -69,6 +69,13 @@ public interface IPeftMethod
 
     /// <summary>Problems with <paramref name="config"/> for this model, before anything is built.</summary>
     IEnumerable<string> Validate(MethodConfig config, SiteRegistry sites);
+
+    /// <summary>
+    /// <paramref name="config"/> with what it leaves to the model made explicit (a bottleneck given as d / reduction_factor
+    /// becomes its width on this model), so that a cell's config, key, label and recorded knob value say what was built.
+    /// The same config unchanged by default; called on a valid config.
+    /// </summary>
+    MethodConfig Resolve(SiteRegistry sites, MethodConfig config) => config;
 
     /// <summary>Parameters the method trains (adapter + unfrozen backbone), head excluded, from the sites alone.</summary>
     long CountTrainable(SiteRegistry sites, MethodConfig config);
@@ -135,6 +142,7 @@ public abstract class PeftMethod<TConfig> : IPeftMethod where TConfig : MethodCo
     public IEnumerable<string> Validate(MethodConfig config, SiteRegistry sites) =>
         config is TConfig typed ? typed.Validate().Concat(Validate(typed, sites))
             : new[] { $"{Id}: expected a {typeof(TConfig).Name}, got {config.GetType().Name}." };
+    public MethodConfig Resolve(SiteRegistry sites, MethodConfig config) => Resolve(sites, Cast(config));
     public long CountTrainable(SiteRegistry sites, MethodConfig config) => CountTrainable(sites, Cast(config));
     /// <summary>Refuses an invalid config rather than attaching nothing (e.g. a LoRA target that matches no layer).</summary>
     public MethodAttachment Apply(SequenceClassifier model, MethodConfig config, MethodContext context)
@@ -150,6 +158,7 @@ public abstract class PeftMethod<TConfig> : IPeftMethod where TConfig : MethodCo
     protected virtual int KnobValue(TConfig config) => 0;
     protected virtual Knob? KnobFor(SiteRegistry sites, TConfig config) => Knob;
     protected virtual IEnumerable<string> Validate(TConfig config, SiteRegistry sites) => Array.Empty<string>();
+    protected virtual TConfig Resolve(SiteRegistry sites, TConfig config) => config;
     protected abstract long CountTrainable(SiteRegistry sites, TConfig config);
     protected abstract MethodAttachment Apply(SequenceClassifier model, TConfig config, MethodContext context);
 

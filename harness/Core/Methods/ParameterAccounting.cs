@@ -52,6 +52,7 @@ public static class ParameterAccounting
         var problems = method.Validate(config, model.Sites).ToList();
         if (problems.Count > 0)
             throw new ArgumentException($"{method.Id} on {source.Id}: {string.Join(" ", problems)}");
+        config = method.Resolve(model.Sites, config);
         var formula = method.CountTrainable(model.Sites, config);
         using var generator = new Generator(seed, CPU);
         method.Apply(model, config, new MethodContext(meta, generator));

@@ -64,6 +64,24 @@ public sealed class SiteRegistry
     public IReadOnlyList<ResidualSite> SelectResiduals(params string[] roles) =>
         Residuals.Where(r => roles.Contains(r.Role)).ToList();
 
+    /// <summary>
+    /// The projection that receives the input of the sublayer whose output <paramref name="site"/> adapts: the MLP's
+    /// up projection, or the attention's query (GPT-2's fused c_attn); null for other roles.
+    /// </summary>
+    public AdaptableLinear? InputProjectionOf(ResidualSite site)
+    {
+        var role = site.Role switch
+        {
+            SiteRoles.AfterMlp => SiteRoles.MlpUp,
+            SiteRoles.AfterAttention => SiteRoles.Query,
+            _ => null,
+        };
+        return role is null ? null : Linears.FirstOrDefault(l => l.LayerIndex == site.LayerIndex && l.Roles.Contains(role));
+    }
+
+    /// <summary>Every <see cref="NormAdapter"/> attached to the model's norms.</summary>
+    public IEnumerable<NormAdapter> NormAdapters() => Norms.SelectMany(n => NormAdapter.On(n.Module));
+
     private static bool Matches(string role, string path, string pattern)
     {
         if (pattern == role || pattern == path) return true;
