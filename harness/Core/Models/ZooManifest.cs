@@ -27,7 +27,7 @@ public sealed record ZooManifest
     [JsonPropertyName("recipe")] public JsonObject Recipe { get; init; } = new();
     [JsonPropertyName("command")] public string Command { get; init; } = "";
     [JsonPropertyName("first_losses")] public float[] FirstLosses { get; init; } = [];
-    /// <summary>Step → training loss of that step's batch (one batch of ~300 masked tokens: read trends, not single points).</summary>
+    /// <summary>Step → training loss of that step's batch (a single batch: read trends, not single points).</summary>
     [JsonPropertyName("loss_every_100_steps")] public SortedDictionary<int, float> LossCurve { get; init; } = new();
     [JsonPropertyName("held_out")] public JsonObject HeldOut { get; init; } = new();
     [JsonPropertyName("timing")] public PretrainTiming Timing { get; init; } = new();
