@@ -52,10 +52,12 @@ data:
 	tasks/data/sources/fetch.sh
 	$(DOTNET) run --project harness -c Release -- build-data --sources .cache/sources --out tasks/data/glue
 
-# Rebuilds tiny-bert exactly as shipped (recipe defaults = the manifest's: 5000 steps of 128 sequences, 2 threads; ~65 min on 2 idle cores).
+# Rebuilds a shipped backbone exactly as shipped (recipe defaults = the manifest's): MODEL=tiny-bert (default; 5000 steps
+# of 128 sequences, 2 threads, ~65 min on 2 idle cores) or MODEL=tiny-llama (560 steps of 8×256 tokens, 1 thread, ~10 min).
+MODEL ?= tiny-bert
 pretrain:
 	tasks/data/sources/fetch.sh
-	$(DOTNET) run --project harness -c Release -- pretrain --out harness/zoo/tiny-bert --sources .cache/sources
+	$(DOTNET) run --project harness -c Release -- pretrain --model $(MODEL) --out harness/zoo/$(MODEL) --sources .cache/sources
 
 clean:
 	$(DOTNET) clean Bench.sln

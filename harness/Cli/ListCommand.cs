@@ -47,10 +47,11 @@ public static class ListCommand
         }
         if (Show("models"))
         {
-            var t = new Table().Title("models").AddColumns("id", "description");
-            foreach (var (id, description) in composition.ModelDescriptions()) t.AddRow(id, Markup.Escape(description));
+            var t = new Table().Title("models").AddColumns("id", "family", "params", "description");
+            foreach (var m in composition.ModelDescriptions())
+                t.AddRow(m.Id, m.ModelType, m.ParameterCount.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(m.Description));
             console.Write(t);
-            console.MarkupLine("Any Hugging Face BERT/RoBERTa folder (config.json + model.safetensors + vocab.txt or vocab.json/merges.txt) can be given by path.");
+            console.MarkupLine("Any Hugging Face BERT/RoBERTa folder (config.json + model.safetensors + vocab.txt or vocab.json/merges.txt) or GPT-2/LLaMA/Mistral/Qwen2 folder (+ tokenizer.json or vocab.json/merges.txt) can be given by path.");
         }
         if (Show("suites"))
         {

@@ -5,46 +5,56 @@ using PeftBench.Harness.Pretraining;
 namespace PeftBench.Harness.Cli;
 
 /// <summary>
-/// <c>pretrain</c>: rebuilds a shipped tiny backbone (corpus → vocabulary → masked-LM pretraining → safetensors +
-/// manifest). The manifest records the exact command, so <c>harness/zoo/*/manifest.json</c> says how to reproduce it.
+/// <c>pretrain</c>: rebuilds a shipped tiny backbone. <c>--model tiny-bert</c> (default): corpus → WordPiece → masked-LM;
+/// <c>--model tiny-llama</c>: corpus → byte-level BPE → causal LM. Unset recipe options take the model's recipe defaults.
+/// The manifest records the exact command, so <c>harness/zoo/*/manifest.json</c> says how to reproduce it.
 /// </summary>
 public static class PretrainCommand
 {
+    public static readonly IReadOnlyList<string> Models = ["tiny-bert", CausalLmPretrainer.ModelId];
+
     public static void AddTo(RootCommand root)
     {
-        var defaults = new MlmRecipe();
-        var model = new Option<string>("--model") { Description = "Zoo id to build (tiny-bert).", DefaultValueFactory = _ => "tiny-bert" };
-        var output = new Option<string>("--out") { Description = "Output folder.", DefaultValueFactory = _ => "harness/zoo/tiny-bert" };
-        var sources = new Option<string?>("--sources") { Description = "Rebuild corpus and vocabulary from these fetched packages (tasks/data/sources/fetch.sh); omit to reuse the folder's corpus.txt.gz and vocab.txt." };
-        var steps = new Option<int>("--steps") { Description = "Optimizer steps.", DefaultValueFactory = _ => defaults.Steps };
-        var batch = new Option<int>("--batch-size") { Description = "Sequences per step.", DefaultValueFactory = _ => defaults.BatchSize };
-        var lr = new Option<double>("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => defaults.PeakLearningRate };
-        var warmup = new Option<int>("--warmup") { Description = "Warm-up steps.", DefaultValueFactory = _ => defaults.WarmupSteps };
-        var seed = new Option<long>("--seed") { Description = "Seed of corpus shuffle, masking, init and data order.", DefaultValueFactory = _ => defaults.Seed };
-        var threads = new Option<int>("--threads") { Description = "libtorch threads (losses are reproducible only at the same count).", DefaultValueFactory = _ => defaults.Threads };
+        var model = new Option<string>("--model") { Description = $"Zoo id to build ({string.Join(", ", Models)}).", DefaultValueFactory = _ => "tiny-bert" };
+        var output = new Option<string?>("--out") { Description = "Output folder (default: harness/zoo/MODEL)." };
+        var sources = new Option<string?>("--sources") { Description = "Rebuild corpus and tokenizer from these fetched packages (tasks/data/sources/fetch.sh); omit to reuse the folder's corpus and tokenizer files." };
+        var steps = new Option<int?>("--steps") { Description = "Optimizer steps (default: the model's recipe)." };
+        var batch = new Option<int?>("--batch-size") { Description = "Sequences per step (default: the model's recipe)." };
+        var lr = new Option<double?>("--lr") { Description = "Peak learning rate (default: the model's recipe)." };
+        var warmup = new Option<int?>("--warmup") { Description = "Warm-up steps (default: the model's recipe)." };
+        var seed = new Option<long?>("--seed") { Description = "Seed of corpus sampling and shuffle, masking, init and data order (default: the model's recipe)." };
+        var threads = new Option<int?>("--threads") { Description = "libtorch threads (losses are reproducible only at the same count; default: the recipe's, tiny-bert 2, tiny-llama 1)." };
         var measure = new Option<int?>("--measure-only") { Description = "Run this many steps, print ms/step, write no weights." };
-        var command = new Command("pretrain", "Pretrain a shipped tiny backbone with masked-LM (maintainers; the result is committed).")
+        var command = new Command("pretrain", "Pretrain a shipped tiny backbone (maintainers; the result is committed).")
             { model, output, sources, steps, batch, lr, warmup, seed, threads, measure };
         command.SetAction(parse =>
         {
-            if (parse.GetValue(model) != "tiny-bert")
+            var id = parse.GetValue(model)!;
+            var outDir = parse.GetValue(output) ?? $"harness/zoo/{id}";
+            var overrides = new RecipeOverrides(parse.GetValue(steps), parse.GetValue(batch), parse.GetValue(lr), parse.GetValue(warmup), parse.GetValue(seed), parse.GetValue(threads));
+            try
             {
-                Console.Error.WriteLine($"pretrain knows how to build 'tiny-bert' only (got '{parse.GetValue(model)}').");
-                return ExitCodes.Usage;
-            }
-            var options = new PretrainOptions
-            {
-                ModelId = parse.GetValue(model)!,
-                OutputDirectory = parse.GetValue(output)!,
-                SourcesDirectory = parse.GetValue(sources),
-                MeasureOnlySteps = parse.GetValue(measure),
-                Recipe = defaults with
+                switch (id)
                 {
-                    Steps = parse.GetValue(steps), BatchSize = parse.GetValue(batch), PeakLearningRate = parse.GetValue(lr),
-                    WarmupSteps = parse.GetValue(warmup), Seed = parse.GetValue(seed), Threads = parse.GetValue(threads),
-                },
-            };
-            try { Pretrainer.Run(options, Console.Out); }
+                    case "tiny-bert":
+                        Pretrainer.Run(new PretrainOptions
+                        {
+                            ModelId = id, OutputDirectory = outDir, SourcesDirectory = parse.GetValue(sources), MeasureOnlySteps = parse.GetValue(measure),
+                            Recipe = overrides.Apply(new MlmRecipe()),
+                        }, Console.Out);
+                        break;
+                    case CausalLmPretrainer.ModelId:
+                        CausalLmPretrainer.Run(new CausalLmPretrainOptions
+                        {
+                            ModelId = id, OutputDirectory = outDir, SourcesDirectory = parse.GetValue(sources), MeasureOnlySteps = parse.GetValue(measure),
+                            Recipe = overrides.Apply(new CausalLmRecipe()),
+                        }, Console.Out);
+                        break;
+                    default:
+                        Console.Error.WriteLine($"pretrain knows how to build {string.Join(" and ", Models.Select(m => $"'{m}'"))} (got '{id}').");
+                        return ExitCodes.Usage;
+                }
+            }
             catch (ArgumentException e) { Console.Error.WriteLine(e.Message); return ExitCodes.Usage; }
             return ExitCodes.Ok;
         });

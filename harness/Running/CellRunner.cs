@@ -56,7 +56,7 @@ public sealed class CellRunner(IMemoryProbe memory)
 
         var setup = Stopwatch.StartNew();
         seeds.SeedGlobal("backbone");
-        using var model = new SequenceClassifier(cell.Model.CreateBackbone(device), cell.Task.Head.Outputs, cell.Model.Config.HiddenDropoutProb, device);
+        using var model = new SequenceClassifier(cell.Model.CreateBackbone(device), cell.Task.Head.Outputs, cell.Model.HeadDropout, device);
         seeds.SeedGlobal("head");
         ReinitialiseHead(model);
         var context = new MethodContext(device, seeds.Generator("adapter-init"))
@@ -67,7 +67,7 @@ public sealed class CellRunner(IMemoryProbe memory)
         model.SetHeadTrainable(true);
         cell.Precision.ApplyTo(model);
         // Soft prompts take positions from the text: truncate inputs so prompt + text fit the position table.
-        var splits = Encode(cell, cell.Model.Config.MaxSequenceLength - (int)(model.Sites.InputEmbeddings?.AddedPositions ?? 0));
+        var splits = Encode(cell, cell.Model.MaxSequenceLength - (int)(model.Sites.InputEmbeddings?.AddedPositions ?? 0));
         var counts = model.CountParameters();
         var predicted = cell.Method.CountTrainable(cell.Model.Sites, cell.Config);
         if (predicted != counts.MethodTrainable)
@@ -145,7 +145,7 @@ public sealed class CellRunner(IMemoryProbe memory)
     /// </summary>
     private IReadOnlyList<TokenBatch> CalibrationBatches(PlannedCell cell, SeedTree seeds, Device device, int maxExamples)
     {
-        var train = Encode(cell, cell.Model.Config.MaxSequenceLength)["train"];
+        var train = Encode(cell, cell.Model.MaxSequenceLength)["train"];
         var random = seeds.Random("calibration");
         var order = Enumerable.Range(0, train.Count).ToArray();
         random.Shuffle(order);

@@ -27,7 +27,7 @@ public sealed record ZooManifest
     [JsonPropertyName("recipe")] public JsonObject Recipe { get; init; } = new();
     [JsonPropertyName("command")] public string Command { get; init; } = "";
     [JsonPropertyName("first_losses")] public float[] FirstLosses { get; init; } = [];
-    /// <summary>Step → training loss of that step's batch (one batch of ~300 masked tokens: read trends, not single points).</summary>
+    /// <summary>Step → training loss of that step's batch (a single batch: read trends, not single points).</summary>
     [JsonPropertyName("loss_every_100_steps")] public SortedDictionary<int, float> LossCurve { get; init; } = new();
     [JsonPropertyName("held_out")] public JsonObject HeldOut { get; init; } = new();
     [JsonPropertyName("timing")] public PretrainTiming Timing { get; init; } = new();
@@ -52,6 +52,10 @@ public sealed record ZooManifest
     private T Section<T>(JsonObject section, string name) =>
         section.Deserialize<T>(JsonOptions) ?? throw new InvalidDataException($"manifest of '{Id}': empty '{name}' section.");
 
+    /// <summary>File name → sha256 of each of <paramref name="files"/> in <paramref name="folder"/>, ordinal order.</summary>
+    public static SortedDictionary<string, string> Checksums(string folder, IEnumerable<string> files) =>
+        new(files.ToDictionary(f => f, f => Sha256Of(Path.Combine(folder, f))), StringComparer.Ordinal);
+
     public static string Sha256Of(string path)
     {
         using var stream = File.OpenRead(path);
@@ -63,12 +67,18 @@ public sealed record CorpusDescription
 {
     [JsonPropertyName("file")] public string File { get; init; } = "corpus.txt.gz";
     [JsonPropertyName("description")] public string Description { get; init; } = "";
-    /// <summary>npm package specs (name@version) the text was extracted from.</summary>
+    /// <summary>Package specs (npm name@version, Debian name=version) the text was extracted from.</summary>
     [JsonPropertyName("sources")] public string[] Sources { get; init; } = [];
     [JsonPropertyName("lines")] public int Lines { get; init; }
     [JsonPropertyName("held_out_lines")] public int HeldOutLines { get; init; }
     [JsonPropertyName("train_tokens")] public long TrainTokens { get; init; }
     [JsonPropertyName("characters")] public long Characters { get; init; }
+    /// <summary>Source → licence of the package and of the text it holds (written where a pretrainer records them).</summary>
+    [JsonPropertyName("licences"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public SortedDictionary<string, string>? Licences { get; init; }
+    /// <summary>Domain → characters, for corpora that mix domains (the decoder's English, arithmetic and code).</summary>
+    [JsonPropertyName("characters_by_domain"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public SortedDictionary<string, long>? CharactersByDomain { get; init; }
 }
 
 /// <summary>The masked-LM recipe; everything a replay of the first steps needs besides the corpus and vocabulary.</summary>
