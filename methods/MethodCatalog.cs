@@ -38,5 +38,14 @@ public static class MethodCatalog
         new TriAdaptLora(),
         new Kasa(),
         new Mos(),
+        new PrefixTuning(),
+        new PTuningV2(),
+        new PTuning(),
+        new AdaptionPrompt(),
+        new Loreft(),
+        new Direft(),
+        new VptShallow(),
+        new VptDeep(),
+        new Dept(),
     }, m => m.Id);
 }

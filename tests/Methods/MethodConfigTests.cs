@@ -20,7 +20,8 @@ public sealed class MethodConfigTests
             Is.EquivalentTo(new[] { "full-ft", "linear-probe", "bitfit", "lora", "houlsby", "prompt-tuning",
                 "rslora", "lora-fa", "lora-plus", "dora", "pissa", "milora", "olora", "corda",
                 "vera", "fourierft", "loha", "lokr", "oft", "boft", "hra", "flora", "slora", "nlora", "inttune",
-                "adalora", "increlora", "triadaptlora", "kasa", "mos" }));
+                "adalora", "increlora", "triadaptlora", "kasa", "mos",
+                "prefix-tuning", "p-tuning-v2", "p-tuning", "adaption-prompt", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept" }));
 
     [Test]
     public void DefaultHyperparameters()
@@ -55,9 +56,12 @@ public sealed class MethodConfigTests
             Assert.That(Get("prompt-tuning").Knob!.Name, Is.EqualTo("prompt_length"));
             // Listed by exclusion: every method registered from here on is expected to merge unless it says so.
             Assert.That(MethodCatalog.Create().All.Where(m => !m.CanMerge).Select(m => m.Id),
-                Is.EquivalentTo(new[] { "full-ft", "linear-probe", "bitfit", "houlsby", "prompt-tuning" }));
+                Is.EquivalentTo(new[] { "full-ft", "linear-probe", "bitfit", "houlsby", "prompt-tuning",
+                    "prefix-tuning", "p-tuning-v2", "p-tuning", "adaption-prompt", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept" }));
             Assert.That(MethodCatalog.Create().All.Where(m => m.CanMerge).Select(m => m.Id), Does.Contain("lora"));
-            Assert.That(MethodCatalog.Create().All.Where(m => !m.PreservesOutputAtInit).Select(m => m.Id), Is.EquivalentTo(new[] { "prompt-tuning", "fourierft", "nlora", "inttune", "kasa" }));
+            // The zero-gated adaption prompt preserves the output; prefixes, inserted tokens and ReFT's edits do not.
+            Assert.That(MethodCatalog.Create().All.Where(m => !m.PreservesOutputAtInit).Select(m => m.Id), Is.EquivalentTo(new[] { "prompt-tuning", "fourierft", "nlora", "inttune", "kasa",
+                "prefix-tuning", "p-tuning-v2", "p-tuning", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept" }));
         });
     }
 
