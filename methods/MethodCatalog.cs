@@ -46,5 +46,14 @@ public static class MethodCatalog
         new AdaptFormer(),
         new Compacter(),
         new CompacterPlusPlus(),
+        new PrefixTuning(),
+        new PTuningV2(),
+        new PTuning(),
+        new AdaptionPrompt(),
+        new Loreft(),
+        new Direft(),
+        new VptShallow(),
+        new VptDeep(),
+        new Dept(),
     }, m => m.Id);
 }

@@ -103,6 +103,12 @@ public sealed record ParameterSummary
     public long Backbone { get; init; }
     /// <summary>Trainable fraction of the backbone, head excluded (method_trainable / backbone).</summary>
     public double MethodTrainableFraction { get; init; }
+    /// <summary>
+    /// What the method saves for inference, head excluded, where it differs from <see cref="MethodTrainable"/> (a
+    /// reparameterisation MLP trains, its output is saved: prefix tuning, P-tuning); absent otherwise.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? MethodSaved { get; init; }
 }
 
 /// <summary>Final ranks per adapted site (module path) and the parameters they hold; see MethodAttachment.Report.</summary>

@@ -66,8 +66,9 @@ public sealed class CellRunner(IMemoryProbe memory)
         var attachment = cell.Method.Apply(model, cell.Config, context);
         model.SetHeadTrainable(true);
         cell.Precision.ApplyTo(model);
-        // Soft prompts take positions from the text: truncate inputs so prompt + text fit the position table.
-        var splits = Encode(cell, cell.Model.MaxSequenceLength - (int)(model.Sites.InputEmbeddings?.AddedPositions ?? 0));
+        // Soft prompts and key/value prefixes take positions from the text: truncate inputs so they fit the position table.
+        var splits = Encode(cell, cell.Model.MaxSequenceLength - (int)(model.Sites.InputEmbeddings?.AddedPositions ?? 0)
+            - (int)model.Sites.PrefixPositions);
         var counts = model.CountParameters();
         var predicted = cell.Method.CountTrainable(cell.Model.Sites, cell.Config);
         if (predicted != counts.MethodTrainable)
@@ -83,7 +84,7 @@ public sealed class CellRunner(IMemoryProbe memory)
             return primary.Compute(p.Values, devSplit.Labels.Take(p.Values.Length).ToList());
         }
         var outcome = Trainer.Train(model, attachment, splits["train"], isRegression, recipe, seeds, device, onStep, DevScore);
-        var parameters = Summary(counts);
+        var parameters = Summary(counts) with { MethodSaved = attachment.SavedParameters(model) };
         if (outcome.DivergedReason is not null)
             return Result(cell, provenance, CellStatus.Diverged, outcome.DivergedReason, null, parameters,
                 Measure(outcome, setup, 0, double.NaN, null, total), cell.Task) with { History = [.. outcome.History] };

@@ -21,7 +21,8 @@ public sealed class MethodConfigTests
                 "rslora", "lora-fa", "lora-plus", "dora", "pissa", "milora", "olora", "corda",
                 "vera", "fourierft", "loha", "lokr", "oft", "boft", "hra", "flora", "slora", "nlora", "inttune",
                 "adalora", "increlora", "triadaptlora", "kasa", "mos",
-                "ia3", "ssf", "ln-tuning", "pfeiffer", "parallel-adapter", "adaptformer", "compacter", "compacter-pp" }));
+                "ia3", "ssf", "ln-tuning", "pfeiffer", "parallel-adapter", "adaptformer", "compacter", "compacter-pp",
+                "prefix-tuning", "p-tuning-v2", "p-tuning", "adaption-prompt", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept" }));
 
     [Test]
     public void DefaultHyperparameters()
@@ -57,9 +58,12 @@ public sealed class MethodConfigTests
             // Listed by exclusion: every method registered from here on is expected to merge unless it says so.
             Assert.That(MethodCatalog.Create().All.Where(m => !m.CanMerge).Select(m => m.Id),
                 Is.EquivalentTo(new[] { "full-ft", "linear-probe", "bitfit", "houlsby", "prompt-tuning", "ln-tuning", "pfeiffer", "parallel-adapter",
-                    "adaptformer", "compacter", "compacter-pp" }));
+                    "adaptformer", "compacter", "compacter-pp",
+                    "prefix-tuning", "p-tuning-v2", "p-tuning", "adaption-prompt", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept" }));
             Assert.That(MethodCatalog.Create().All.Where(m => m.CanMerge).Select(m => m.Id), Does.Contain("lora"));
-            Assert.That(MethodCatalog.Create().All.Where(m => !m.PreservesOutputAtInit).Select(m => m.Id), Is.EquivalentTo(new[] { "prompt-tuning", "fourierft", "nlora", "inttune", "kasa", "ssf", "pfeiffer" }));
+            // The zero-gated adaption prompt preserves the output; prefixes, inserted tokens and ReFT's edits do not.
+            Assert.That(MethodCatalog.Create().All.Where(m => !m.PreservesOutputAtInit).Select(m => m.Id), Is.EquivalentTo(new[] { "prompt-tuning", "fourierft", "nlora", "inttune", "kasa", "ssf", "pfeiffer",
+                "prefix-tuning", "p-tuning-v2", "p-tuning", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept" }));
         });
     }
 

@@ -54,6 +54,22 @@ public interface IPeftCheckpointMethod
     /// None by default.
     /// </summary>
     IEnumerable<(string ModulePath, IReadOnlyDictionary<string, Tensor> Tensors)> PeftModuleTensors(SequenceClassifier model) => [];
+
+    /// <summary>
+    /// Tensors peft keys at the model level rather than per adapted linear, by their full key in adapter_model.safetensors:
+    /// prompt learning's <c>prompt_embeddings</c>, the adaption prompt's <c>base_model.model.….self_attn.adaption_prompt</c>.
+    /// Empty (the default) for linear adapters.
+    /// </summary>
+    IReadOnlyDictionary<string, Tensor> ModelTensorsToPeft(SequenceClassifier model) => new Dictionary<string, Tensor>();
+
+    /// <summary>Copies the folder's model-level tensors (all of the folder's tensors are offered) into the applied method; returns the keys it used.</summary>
+    IReadOnlyCollection<string> LoadModelTensors(SequenceClassifier model, IReadOnlyDictionary<string, Tensor> tensors) => Array.Empty<string>();
+
+    /// <summary>
+    /// Where peft keys the head: <c>base_model.model.</c> under a tuner (LoRA …, adaption prompt), <c>base_model.</c> for
+    /// prompt learning, whose PeftModel holds the transformers model directly.
+    /// </summary>
+    string HeadKeyPrefix => "base_model.model.";
 }
 
 /// <summary>What a peft adapter folder holds: the method to rebuild, its config (ours, when we wrote it) and the tensors.</summary>
@@ -67,9 +83,10 @@ public sealed record PeftAdapterFolder(string MethodId, string? ConfigJson, Json
 /// peft strips <c>modules_to_save.default</c> on saving). Our method id and canonical config travel in the
 /// safetensors metadata (<c>peftbench.method</c>, <c>peftbench.config</c>) so that adapter_config.json stays
 /// exactly peft's; a folder without them (written by peft) is read as the method its config's peft_type names
-/// (LORA, LOHA, LOKR, OFT, BOFT, VERA, FOURIERFT, HRA). Tensors shared by all adapters are stored once at the model
-/// level (VeRA's <c>base_model.vera_A</c>, see <see cref="IPeftSharedTensors"/>). Checked against peft 0.21's own
-/// folders in PeftInteropTests.
+/// (LORA, LOHA, LOKR, OFT, BOFT, VERA, FOURIERFT, HRA, PREFIX_TUNING, P_TUNING, ADAPTION_PROMPT). Tensors shared by all
+/// adapters are stored once at the model level (VeRA's <c>base_model.vera_A</c>, see <see cref="IPeftSharedTensors"/>);
+/// prompt learning stores <c>prompt_embeddings</c> and keys the head <c>base_model.classifier.…</c> (see
+/// <see cref="IPeftCheckpointMethod.ModelTensorsToPeft"/>). Checked against peft 0.21's own folders in PeftInteropTests.
 /// </summary>
 public static class PeftAdapterCheckpoint
 {
@@ -84,6 +101,8 @@ public static class PeftAdapterCheckpoint
         ["LORA"] = "lora", ["LOHA"] = "loha", ["LOKR"] = "lokr", ["OFT"] = "oft", ["BOFT"] = "boft",
         ["VERA"] = "vera", ["FOURIERFT"] = "fourierft", ["HRA"] = "hra", ["ADALORA"] = "adalora",
         ["IA3"] = "ia3", ["LN_TUNING"] = "ln-tuning",
+        // P-tuning v2 writes PREFIX_TUNING too; a folder peft wrote is read as prefix tuning with the folder's prefix_projection.
+        ["PREFIX_TUNING"] = "prefix-tuning", ["P_TUNING"] = "p-tuning", ["ADAPTION_PROMPT"] = "adaption-prompt",
     };
 
     /// <summary>
@@ -116,8 +135,10 @@ public static class PeftAdapterCheckpoint
         foreach (var (path, own) in modules)
         foreach (var (name, tensor) in own)
             tensors[$"{Prefix}{model.Backbone.BaseModelPrefix}.{path}.{name}"] = tensor;
+        foreach (var (name, tensor) in exporter.ModelTensorsToPeft(model))
+            tensors[name] = tensor;
         foreach (var (name, p) in model.Head.named_parameters())
-            tensors[$"{Prefix}{model.Head.HeadName}.{name}"] = p;
+            tensors[$"{exporter.HeadKeyPrefix}{model.Head.HeadName}.{name}"] = p;
 
         var targetModules = adapted.Select(l => l.Path).Concat(modules.Select(m => m.ModulePath))
             .Select(path => path[(path.LastIndexOf('.') + 1)..]).Distinct().ToList();
@@ -254,11 +275,12 @@ public static class PeftAdapterCheckpoint
             CopyNamed(own, targets);
             used.UnionWith(own.Keys.Select(k => prefix + k));
         }
+        used.UnionWith(importer.LoadModelTensors(model, folder.Tensors));
         using (no_grad())
         {
             foreach (var (name, p) in model.Head.named_parameters())
             {
-                var key = $"{Prefix}{model.Head.HeadName}.{name}";
+                var key = $"{importer.HeadKeyPrefix}{model.Head.HeadName}.{name}";
                 if (!folder.Tensors.TryGetValue(key, out var saved)) throw new InvalidDataException($"the adapter folder has no '{key}'.");
                 CopyInto(p, saved, key);
                 used.Add(key);

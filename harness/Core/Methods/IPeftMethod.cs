@@ -100,6 +100,13 @@ public class MethodAttachment
         yield return ("all", model.parameters().Where(p => p.requires_grad).ToList(), Config.LearningRate);
     }
 
+    /// <summary>
+    /// Parameters the method stores for inference, head excluded, where they differ from what it trains (the counting
+    /// policy's training-time vs saved split): a reparameterisation (prefix tuning's MLP, P-tuning's prompt encoder)
+    /// trains more than it saves, which is its output. Null (the default) when the saved tensors are the trained ones.
+    /// </summary>
+    public virtual long? SavedParameters(SequenceClassifier model) => null;
+
     /// <summary>A term added to the task loss (orthogonality, load balancing); null for none.</summary>
     public virtual Tensor? AuxiliaryLoss() => null;
 
