@@ -3,7 +3,7 @@ DOTNET ?= dotnet
 PROFILE ?= default
 THREADS ?= 2
 
-.PHONY: build run smoke test ci baseline compare list report report-check pretrain data clean gpu-probe-check slurm-check
+.PHONY: build run smoke test ci baseline compare list report report-check pretrain data clean gpu-probe-check slurm-check perf
 
 build:
 	$(DOTNET) build Bench.sln -c Release
@@ -52,16 +52,17 @@ data:
 	tasks/data/sources/fetch.sh
 	$(DOTNET) run --project harness -c Release -- build-data --sources .cache/sources --out tasks/data/glue
 
-# Rebuilds a shipped backbone exactly as shipped (recipe defaults = its manifest's): make pretrain (tiny-bert: 5000
-# steps of 128 sequences, 2 threads; ~65 min on 2 idle cores), make pretrain MODEL=tiny-vit, make pretrain MODEL=tiny-ast
-# (Fashion-MNIST and espeak-ng speech from Debian packages, fetched and synthesised by fetch-media.sh). Passive OpenMP
-# waiting: on a shared machine libgomp's spinning threads otherwise cost 2-3x in wall time (results are unchanged).
+# Rebuilds a shipped backbone exactly as shipped (recipe defaults = the manifest's): MODEL=tiny-bert (default; 5000 steps
+# of 128 sequences, 2 threads, ~65 min on 2 idle cores), MODEL=tiny-llama (560 steps of 8×256 tokens, 1 thread, ~10 min),
+# MODEL=tiny-vit (800 steps of 64 images, ~8 min) or MODEL=tiny-ast (2500 steps of 16 clips, ~14 min; both 2 threads,
+# from Debian's Fashion-MNIST and espeak-ng, fetched and synthesised by fetch-media.sh). Passive OpenMP waiting: on a
+# shared machine libgomp's spinning threads otherwise cost 2-3x in wall time (results are unchanged).
 MODEL ?= tiny-bert
 pretrain:
-ifeq ($(MODEL),tiny-bert)
-	tasks/data/sources/fetch.sh
-else
+ifneq ($(filter $(MODEL),tiny-vit tiny-ast),)
 	tasks/data/sources/fetch-media.sh
+else
+	tasks/data/sources/fetch.sh
 endif
 	OMP_WAIT_POLICY=PASSIVE $(DOTNET) run --project harness -c Release -- pretrain --model $(MODEL) --out harness/zoo/$(MODEL) --sources .cache/sources
 
@@ -79,3 +80,14 @@ gpu-probe-check:
 slurm-check:
 	bash build/slurm-check.sh
 
+
+# Micro-benchmarks (BenchmarkDotNet, in-process): forward and forward+backward of every method's adapted layer against the
+# plain layer, and merged against unmerged inference, at widths 128 and 768 (batch 32 x 64 tokens); ~10 min on 2 cores.
+# Narrow it with PERF_FILTER (method ids or globs: make perf PERF_FILTER=lora,dora) and PERF_SHAPES (128 or 768).
+# Tables: $(PERF_OUT)/summary.md and .csv, BenchmarkDotNet's own under $(PERF_OUT)/results/.
+PERF_FILTER ?=
+PERF_SHAPES ?=
+PERF_OUT ?= results/perf
+perf:
+	$(DOTNET) build benchmarks -c Release
+	PEFTBENCH_PERF_METHODS="$(PERF_FILTER)" PEFTBENCH_PERF_SHAPES="$(PERF_SHAPES)" $(DOTNET) run --project benchmarks -c Release --no-build -- --out $(PERF_OUT) --threads $(THREADS)

@@ -29,5 +29,5 @@ public sealed class Composition
         return source;
     }
 
-    public IEnumerable<(string Id, string Description)> ModelDescriptions() => ZooBackboneSource.Describe();
+    public IEnumerable<ZooModelDescription> ModelDescriptions() => ZooBackboneSource.Describe();
 }

@@ -19,6 +19,7 @@ ReportCommand.AddTo(root);
 CompareCommand.AddTo(root);
 BaselineCommand.AddTo(root);
 MaintenanceCommands.AddTo(root);
+WorkerCommand.AddTo(root, composition);
 var parsed = root.Parse(args);
 // Parse errors (an unknown option, a missing --baseline) are usage errors: exit 2, like every other invalid request.
 if (parsed.Errors.Count > 0)

@@ -18,7 +18,7 @@ public sealed record BitFitConfig : MethodConfig
 
 /// <summary>
 /// Trains the biases of every backbone linear and LayerNorm; they are pretrained weights, so they count as
-/// "other". A backbone without biases (Llama-style) would train nothing, so <see cref="Validate"/> refuses it.
+/// "other". A backbone without biases (Llama-style) would train nothing: BitFit is not applicable there.
 /// </summary>
 public sealed class BitFit : PeftMethod<BitFitConfig>
 {
@@ -30,11 +30,8 @@ public sealed class BitFit : PeftMethod<BitFitConfig>
     public override BitFitConfig Defaults => new();
     public override bool PreservesOutputAtInit => true;
 
-    protected override IEnumerable<string> Validate(BitFitConfig config, SiteRegistry sites)
-    {
-        if (Biases(sites).Sum(b => b.numel()) == 0)
-            yield return $"{Id}: this backbone has no bias terms in its linears or norms, so BitFit would train 0 parameters.";
-    }
+    public override string? NotApplicableReason(SiteRegistry sites) =>
+        Biases(sites).Any() ? null : "this backbone has no bias terms in its linears or norms (LLaMA-style), so BitFit would train 0 parameters.";
 
     protected override long CountTrainable(SiteRegistry sites, BitFitConfig config) => Biases(sites).Sum(b => b.numel());
 

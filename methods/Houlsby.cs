@@ -12,13 +12,8 @@ using PeftBench.Core.Methods;
 using PeftBench.Core.Models;
 using PeftBench.Core.Sites;
 using TorchSharp;
-using TorchSharp.Modules;
-using static TorchSharp.torch;
-using F = TorchSharp.torch.nn.functional;
 
 namespace PeftBench.Methods;
-
-public enum AdapterActivation { Swish, Gelu, Relu, Tanh }
 
 /// <summary>Houlsby settings: bottleneck m (paper sweeps 8, 64, 256), nonlinearity, whether LayerNorms train.</summary>
 public sealed record HoulsbyConfig : MethodConfig
@@ -57,18 +52,13 @@ public sealed class Houlsby : PeftMethod<HoulsbyConfig>
     protected override HoulsbyConfig WithKnob(HoulsbyConfig config, int value) => config with { Bottleneck = value };
     protected override int KnobValue(HoulsbyConfig config) => config.Bottleneck;
 
-    protected override IEnumerable<string> Validate(HoulsbyConfig config, SiteRegistry sites)
-    {
-        var found = sites.SelectResiduals(Roles).Select(r => r.Role).Distinct().ToList();
-        foreach (var role in Roles.Except(found))
-            yield return $"{Id}: the backbone has no residual site with role '{role}' (it has: {string.Join(", ", sites.Residuals.Select(r => r.Role).Distinct())}).";
-    }
+    protected override IEnumerable<string> Validate(HoulsbyConfig config, SiteRegistry sites) => ResidualAdapterSites.MissingRoles(Id, Roles, sites);
 
     protected override long CountTrainable(SiteRegistry sites, HoulsbyConfig config)
     {
         long m = config.Bottleneck;
         var adapters = sites.SelectResiduals(Roles).Sum(r => 2 * r.Width * m + r.Width + m);
-        var norms = config.TrainLayerNorm ? sites.Norms.Sum(n => n.Module.parameters().Sum(p => p.numel())) : 0;
+        var norms = config.TrainLayerNorm ? ResidualAdapterSites.NormParameters(sites) : 0;
         return adapters + norms;
     }
 
@@ -76,57 +66,9 @@ public sealed class Houlsby : PeftMethod<HoulsbyConfig>
     {
         model.FreezeAll();
         model.SetHeadTrainable(true);
-        if (config.TrainLayerNorm)
-            foreach (var (_, norm) in model.Sites.Norms)
-                foreach (var p in norm.parameters()) p.requires_grad = true;
+        if (config.TrainLayerNorm) ResidualAdapterSites.UnfreezeNorms(model.Sites);
         foreach (var site in model.Sites.SelectResiduals(Roles))
             site.Attach(AdapterName, new BottleneckAdapter(site.Width, config.Bottleneck, config.Activation, context));
         return new MethodAttachment(config);
-    }
-}
-
-/// <summary>
-/// h + W_up f(W_down h + b_down) + b_up: the residual is inside the adapter, as in the paper's Figure 2 (right).
-/// Raw parameters rather than nn.Linear, whose constructor would draw its own init from the global generator.
-/// </summary>
-public sealed class BottleneckAdapter : nn.Module<Tensor, Tensor>
-{
-    public Parameter down_weight;
-    public Parameter down_bias;
-    public Parameter up_weight;
-    public Parameter up_bias;
-    private readonly AdapterActivation activation;
-
-    // Φ(−2) and Φ(2): the normal CDF at the truncation points ±2σ.
-    private const double LowerCdf = 0.022750131948179195;
-    private const double UpperCdf = 0.9772498680518208;
-
-    public BottleneckAdapter(long width, long bottleneck, AdapterActivation activation, MethodContext context) : base(nameof(BottleneckAdapter))
-    {
-        this.activation = activation;
-        using (no_grad())
-        {
-            // Truncated normal N(0, 10⁻²) on [−2σ, 2σ] by inverse CDF (as torch.nn.init.trunc_normal_), seeded.
-            var u = context.Rand(bottleneck, width)
-                .mul_(UpperCdf - LowerCdf).add_(LowerCdf);
-            down_weight = new Parameter(u.mul_(2).sub_(1).erfinv_().mul_(Math.Sqrt(2) * 1e-2));
-        }
-        down_bias = new Parameter(zeros(bottleneck, device: context.Device));
-        up_weight = new Parameter(zeros(width, bottleneck, device: context.Device));
-        up_bias = new Parameter(zeros(width, device: context.Device));
-        RegisterComponents();
-    }
-
-    public override Tensor forward(Tensor hidden)
-    {
-        var h = F.linear(hidden, down_weight, down_bias);
-        h = activation switch
-        {
-            AdapterActivation.Gelu => F.gelu(h),
-            AdapterActivation.Relu => F.relu(h),
-            AdapterActivation.Tanh => h.tanh(),
-            _ => F.silu(h),
-        };
-        return hidden + F.linear(h, up_weight, up_bias);
     }
 }

@@ -67,9 +67,7 @@ public sealed class PromptTuning : PeftMethod<PromptTuningConfig>
 
     /// <summary>At most the model's positions minus the reserve for text.</summary>
     protected override Knob? KnobFor(SiteRegistry sites, PromptTuningConfig config) =>
-        sites.InputEmbeddings is { } site
-            ? Knob with { Max = (int)Math.Min(Knob.Max, (long)site.MaxSequenceLength - config.ReservedInputTokens) }
-            : Knob with { Max = 0 };
+        sites.InputEmbeddings is { } site ? PromptRoom.Cap(Knob, PromptRoom.MaxLength(site, config.ReservedInputTokens)) : Knob with { Max = 0 };
 
     protected override IEnumerable<string> Validate(PromptTuningConfig config, SiteRegistry sites)
     {
@@ -78,10 +76,7 @@ public sealed class PromptTuning : PeftMethod<PromptTuningConfig>
             yield return $"{Id}: the backbone has no input-embedding site to insert a prompt into.";
             yield break;
         }
-        var max = (long)site.MaxSequenceLength - config.ReservedInputTokens;
-        if (config.PromptLength > max)
-            yield return $"{Id}: prompt_length {config.PromptLength} does not fit: the model takes {site.MaxSequenceLength} positions and " +
-                         $"{config.ReservedInputTokens} are reserved for the input (reserved_input_tokens), so prompt_length must be 1..{Math.Max(0, max)}.";
+        foreach (var problem in PromptRoom.Problems(Id, "prompt_length", config.PromptLength, site, config.ReservedInputTokens)) yield return problem;
     }
 
     protected override long CountTrainable(SiteRegistry sites, PromptTuningConfig config) =>
@@ -96,40 +91,53 @@ public sealed class PromptTuning : PeftMethod<PromptTuningConfig>
         using (no_grad())
         {
             if (config.Init == PromptInit.SampleVocab)
-            {
-                var vocabulary = model.Backbone.TokenEmbeddingWeight
-                    ?? throw new InvalidOperationException($"{Id}: init sample_vocab needs a token-embedding table; {model.Backbone.ModelType} has none (use init=random_uniform).");
-                // Drawn on the CPU generator, then moved: the same tokens on every device, meta included.
-                using var ids = randint(0, vocabulary.shape[0], new long[] { config.PromptLength }, generator: context.Generator,
-                    dtype: ScalarType.Int64).to(vocabulary.device);
-                // A shape-only build (meta device, `params`) has no vocabulary values to copy, and libtorch has no meta index_select.
-                initial = vocabulary.device.type == DeviceType.META
-                    ? empty(new[] { config.PromptLength, vocabulary.shape[1] }, device: context.Device)
-                    : vocabulary.index_select(0, ids).to(context.Device);
-            }
+                initial = SampleVocabulary(model, config.PromptLength, context, Id);
             else
             {
                 initial = context.Rand(config.PromptLength, site.Width).sub_(0.5);
             }
         }
         site.Attach(AdapterName, new SoftPrompt(initial));
-        return new PromptTuningAttachment(config);
+        return new HeadRateAttachment(config, config.HeadLearningRate);
+    }
+
+    /// <summary>
+    /// <paramref name="length"/> rows of the frozen word-embedding matrix, ids drawn uniformly with replacement from the
+    /// cell's generator (peft's SAMPLE_VOCAB), as [length, d] on the context's device.
+    /// </summary>
+    public static Tensor SampleVocabulary(SequenceClassifier model, long length, MethodContext context, string methodId)
+    {
+        var vocabulary = model.Backbone.TokenEmbeddingWeight
+            ?? throw new InvalidOperationException($"{methodId}: init sample_vocab needs a token-embedding table; {model.Backbone.ModelType} has none (use init=random_uniform).");
+        using var _ = no_grad();
+        // Drawn on the CPU generator, then moved: the same tokens on every device, meta included.
+        using var ids = randint(0, vocabulary.shape[0], new long[] { length }, generator: context.Generator, dtype: ScalarType.Int64).to(vocabulary.device);
+        // A shape-only build (meta device, `params`) has no vocabulary values to copy, and libtorch has no meta index_select.
+        return vocabulary.device.type == DeviceType.META
+            ? empty(new[] { length, vocabulary.shape[1] }, device: context.Device)
+            : vocabulary.index_select(0, ids).to(context.Device);
     }
 }
 
-/// <summary>Two learning-rate groups: the prompt at <c>learning_rate</c>, the head at <c>head_learning_rate</c>.</summary>
-public sealed class PromptTuningAttachment(PromptTuningConfig config) : MethodAttachment(config)
+/// <summary>
+/// Two learning-rate groups: the method's parameters at <c>learning_rate</c>, the head at its own rate. Prompts need
+/// a far larger step than a weight matrix, which diverges at it (soft prompts, prefixes, visual prompts, gates).
+/// <paramref name="savedParameters"/>: what a reparameterised method saves (its encoder's output), null otherwise.
+/// </summary>
+public sealed class HeadRateAttachment(MethodConfig config, double headLearningRate, long? savedParameters = null) : MethodAttachment(config)
 {
+    public override long? SavedParameters(SequenceClassifier model) => savedParameters;
+
     public override IEnumerable<(string Group, IReadOnlyList<Parameter> Parameters, double LearningRate)> ParameterGroups(SequenceClassifier model)
     {
         var trainable = model.named_parameters().Where(p => p.parameter.requires_grad).ToList();
-        yield return ("prompt", trainable.Where(p => model.OriginOf(p.name) != ParameterOrigin.Head).Select(p => p.parameter).ToList(), config.LearningRate);
-        yield return ("head", trainable.Where(p => model.OriginOf(p.name) == ParameterOrigin.Head).Select(p => p.parameter).ToList(), config.HeadLearningRate);
+        yield return ("prompt", trainable.Where(p => model.OriginOf(p.name) != ParameterOrigin.Head).Select(p => p.parameter).ToList(), Config.LearningRate);
+        yield return ("head", trainable.Where(p => model.OriginOf(p.name) == ParameterOrigin.Head).Select(p => p.parameter).ToList(), headLearningRate);
     }
 }
 
 /// <summary>Splices P between the first token and the rest, and marks its positions as attended.</summary>
-public sealed class SoftPrompt : InputEmbeddingTransform
+public sealed class SoftPrompt : SplicedPrompt
 {
     public Parameter embedding;
 
@@ -141,10 +149,25 @@ public sealed class SoftPrompt : InputEmbeddingTransform
 
     public override long AddedPositions => embedding.shape[0];
 
+    protected override Tensor Prompt() => embedding;
+}
+
+/// <summary>
+/// Virtual tokens P ∈ ℝ^{l×d} spliced between the first position ([CLS], or the last special token of a patch
+/// sequence) and the rest, their positions marked as attended. P comes from <see cref="Prompt"/>: a parameter (prompt
+/// tuning, VPT) or an encoder's output (P-tuning).
+/// </summary>
+public abstract class SplicedPrompt : InputEmbeddingTransform
+{
+    protected SplicedPrompt(string name) : base(name) { }
+
+    /// <summary>[l, d].</summary>
+    protected abstract Tensor Prompt();
+
     public override (Tensor Embeddings, Tensor AttentionMask) Transform(Tensor embeddings, Tensor attentionMask)
     {
         long batch = embeddings.shape[0], length = embeddings.shape[1];
-        var prompt = embedding.to(embeddings.dtype).unsqueeze(0).expand(batch, -1, -1);
+        var prompt = Prompt().to(embeddings.dtype).unsqueeze(0).expand(batch, -1, -1);
         var spliced = cat(new[] { embeddings.narrow(1, 0, 1), prompt, embeddings.narrow(1, 1, length - 1) }, 1);
         var promptMask = ones(batch, AddedPositions, dtype: attentionMask.dtype, device: attentionMask.device);
         var mask = cat(new[] { attentionMask.narrow(1, 0, 1), promptMask, attentionMask.narrow(1, 1, length - 1) }, 1);

@@ -13,7 +13,7 @@ public sealed record CellResult
 {
     public int Schema { get; init; } = 1;
     public required string Key { get; init; }
-    /// <summary>ok, failed (exception) or diverged (non-finite loss).</summary>
+    /// <summary>ok, failed (exception), diverged (non-finite loss) or not_applicable (method cannot apply to the backbone).</summary>
     public required string Status { get; init; }
     public string? Error { get; init; }
     public required CellSpec Cell { get; init; }
@@ -33,6 +33,12 @@ public sealed record CellResult
     public Provenance? Provenance { get; init; }
     /// <summary>Training curve: mean training loss per logging window and, at a few steps, the dev score. Optional: older files have none.</summary>
     public List<HistoryPoint>? History { get; init; }
+    /// <summary>
+    /// Why earlier attempts of this cell in the same run failed, oldest first: a multi-device run retries a cell once
+    /// when its worker process dies (an abort in native code). Absent when the first attempt produced this result.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<string>? EarlierAttempts { get; init; }
     /// <summary>Per-example scores on the primary metric's split, for a paired bootstrap over examples. Optional.</summary>
     public ExampleScores? Examples { get; init; }
 
@@ -56,6 +62,8 @@ public static class CellStatus
     public const string Ok = "ok";
     public const string Failed = "failed";
     public const string Diverged = "diverged";
+    /// <summary>The method cannot apply to this backbone (the reason is in <c>error</c>); nothing was trained.</summary>
+    public const string NotApplicable = "not_applicable";
 }
 
 public sealed record CellSpec
@@ -79,6 +87,8 @@ public sealed record CellSpec
     public JsonObject? Recipe { get; init; }
     public required string Device { get; init; }
     public int Threads { get; init; }
+    /// <summary><c>fp32</c> or <c>bf16</c> (<c>--precision</c>); files written before the option read as fp32.</summary>
+    public string Precision { get; init; } = "fp32";
 }
 
 public sealed record ParameterSummary
@@ -93,6 +103,12 @@ public sealed record ParameterSummary
     public long Backbone { get; init; }
     /// <summary>Trainable fraction of the backbone, head excluded (method_trainable / backbone).</summary>
     public double MethodTrainableFraction { get; init; }
+    /// <summary>
+    /// What the method saves for inference, head excluded, where it differs from <see cref="MethodTrainable"/> (a
+    /// reparameterisation MLP trains, its output is saved: prefix tuning, P-tuning); absent otherwise.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? MethodSaved { get; init; }
 }
 
 /// <summary>Final ranks per adapted site (module path) and the parameters they hold; see MethodAttachment.Report.</summary>
@@ -135,6 +151,8 @@ public sealed record Provenance
     public string Dotnet { get; init; } = "";
     public int Threads { get; init; }
     public string Device { get; init; } = "";
+    /// <summary>What the cell's precision did, in words (bf16 is an emulation of autocast: see the harness's Precision).</summary>
+    public string? Precision { get; init; }
     public long Seed { get; init; }
     public string StartedUtc { get; init; } = "";
     public string Hostname { get; init; } = "";

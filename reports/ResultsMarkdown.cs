@@ -43,10 +43,12 @@ public static class ResultsMarkdown
                 sb.Append($"![{Path.GetFileNameWithoutExtension(f)}]({f})\n\n");
         }
         if (s.NotOk.Count > 0) sb.Append(MarkdownRenderer.Render(NotOkTableBuilder.Build(s)));
+        if (s.NotApplicable.Count > 0) sb.Append(MarkdownRenderer.Render(NotApplicableTableBuilder.Build(s)));
         return sb.ToString().TrimEnd('\n') + "\n";
     }
 
     public static string CountsLine(RunSummary s) =>
         $"{s.Cells} cells: {s.OkCells} ok, {s.NotOk.Count(c => c.Status == CellStatus.Failed)} failed, " +
-        $"{s.NotOk.Count(c => c.Status == CellStatus.Diverged)} diverged.";
+        $"{s.NotOk.Count(c => c.Status == CellStatus.Diverged)} diverged" +
+        (s.NotApplicable.Count > 0 ? $"; {s.NotApplicable.Sum(n => n.Cells)} more not applicable ({s.NotApplicable.Count} method–backbone pairs)." : ".");
 }

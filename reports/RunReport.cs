@@ -57,7 +57,8 @@ public static class RunReport
             AtomicFile.WriteAllText(paths.Html, HtmlReport.Render(new HtmlContent(
                 options.Title, ResultsMarkdown.CountsLine(summary), RunProvenance.AsTable(cells),
                 [.. tables, .. summary.Models.Select(m => EfficiencyTableBuilder.Build(summary, m)),
-                    .. summary.NotOk.Count > 0 ? [NotOkTableBuilder.Build(summary)] : Array.Empty<Table>()],
+                    .. summary.NotOk.Count > 0 ? [NotOkTableBuilder.Build(summary)] : Array.Empty<Table>(),
+                    .. summary.NotApplicable.Count > 0 ? [NotApplicableTableBuilder.Build(summary)] : Array.Empty<Table>()],
                 GroupsTableBuilder.Build(summary, options),
                 pareto.Select(f => f.Figure(outputDir)).ToList(),
                 curves.Select(f => f.Figure(outputDir)).ToList(),

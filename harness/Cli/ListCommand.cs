@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PeftBench.Core.Methods;
 using PeftBench.Harness.Planning;
 using Spectre.Console;
 
@@ -27,10 +28,14 @@ public static class ListCommand
         bool Show(string k) => kind is null || kind == k;
         if (Show("methods"))
         {
-            var t = new Table().Title("methods").AddColumns("id", "family", "knob", "merge", "paper");
+            var applicability = MethodApplicability.OnReferenceArchitectures(composition.Methods.All);
+            var t = new Table().Title("methods").AddColumns("id", "family", "knob", "merge", "applies to", "paper");
             foreach (var m in composition.Methods.All)
-                t.AddRow(m.Id, m.Family, m.Knob is { } k ? $"{k.Name} [[{k.Min}..{k.Max}]]" : "—", m.CanMerge ? "yes" : "no", Markup.Escape(m.Citation));
+                t.AddRow(m.Id, m.Family, m.Knob is { } k ? $"{k.Name} [[{k.Min}..{k.Max}]]" : "—", m.CanMerge ? "yes" : "no",
+                    Markup.Escape(applicability.Summary(m.Id)), Markup.Escape(m.Citation));
             console.Write(t);
+            foreach (var (method, architecture, reason) in applicability.Exclusions)
+                console.MarkupLine($"[grey]{Markup.Escape(method)} not applicable to {Markup.Escape(architecture)}: {Markup.Escape(reason)}[/]");
         }
         if (Show("tasks"))
         {
@@ -42,10 +47,11 @@ public static class ListCommand
         }
         if (Show("models"))
         {
-            var t = new Table().Title("models").AddColumns("id", "description");
-            foreach (var (id, description) in composition.ModelDescriptions()) t.AddRow(id, Markup.Escape(description));
+            var t = new Table().Title("models").AddColumns("id", "family", "params", "description");
+            foreach (var m in composition.ModelDescriptions())
+                t.AddRow(m.Id, m.ModelType, m.ParameterCount.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(m.Description));
             console.Write(t);
-            console.MarkupLine("Any Hugging Face BERT/RoBERTa folder (config.json + model.safetensors + vocab.txt or vocab.json/merges.txt) can be given by path.");
+            console.MarkupLine("Any Hugging Face BERT/RoBERTa folder (config.json + model.safetensors + vocab.txt or vocab.json/merges.txt) or GPT-2/LLaMA/Mistral/Qwen2 folder (+ tokenizer.json or vocab.json/merges.txt) can be given by path.");
         }
         if (Show("suites"))
         {

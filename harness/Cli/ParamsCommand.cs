@@ -64,6 +64,8 @@ public static class ParamsCommand
             output.WriteLine($"{report.Method} on {report.Model} ({report.ModelType}, {report.Source}){(report.NumLabels is { } n ? $", head with {n} outputs" : ", no head")}");
             output.WriteLine($"  trainable   {N(report.TrainableParams),16}  ({report.TrainablePercentOfTotal.ToString("F4", CultureInfo.InvariantCulture)}% of total)");
             output.WriteLine($"  adapter     {N(report.AdapterParams),16}  on {report.AdaptedSites} site(s)");
+            if (report.MethodSavedParams != report.AdapterParams + report.UnfrozenBackboneParams)
+                output.WriteLine($"  saved       {N(report.MethodSavedParams),16}  (what the method stores for inference; the rest trains only)");
             output.WriteLine($"  head        {N(report.HeadParams),16}");
             output.WriteLine($"  unfrozen    {N(report.UnfrozenBackboneParams),16}");
             output.WriteLine($"  backbone    {N(report.BackboneParams),16}");

@@ -50,7 +50,7 @@ public static class PlanCommand
         try
         {
             // The GPU check belongs to the machines that will run the shards, not to the one that plans them.
-            plan = Planner.Plan(request with { Device = "cpu" }, composition.PlanningContext());
+            plan = Planner.Plan(request with { Device = "cpu", Devices = [] }, composition.PlanningContext());
         }
         catch (PlanException e)
         {

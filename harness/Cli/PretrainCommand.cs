@@ -5,25 +5,26 @@ using PeftBench.Harness.Pretraining;
 namespace PeftBench.Harness.Cli;
 
 /// <summary>
-/// <c>pretrain</c>: rebuilds a shipped tiny backbone — tiny-bert (corpus → vocabulary → masked-LM pretraining), or
-/// tiny-vit / tiny-ast (fetched images or synthesised speech → masked patch modelling) — as safetensors + manifest.
-/// The manifest records the exact command, so <c>harness/zoo/*/manifest.json</c> says how to reproduce it. Options
-/// left out take the model's own recipe defaults.
+/// <c>pretrain</c>: rebuilds a shipped tiny backbone. <c>--model tiny-bert</c> (default): corpus → WordPiece → masked-LM;
+/// <c>--model tiny-llama</c>: corpus → byte-level BPE → causal LM; <c>--model tiny-vit</c> / <c>tiny-ast</c>: fetched images /
+/// synthesised speech → masked patch modelling. Unset recipe options take the model's recipe defaults.
+/// The manifest records the exact command, so <c>harness/zoo/*/manifest.json</c> says how to reproduce it.
 /// </summary>
 public static class PretrainCommand
 {
+    public static readonly IReadOnlyList<string> Models = ["tiny-bert", CausalLmPretrainer.ModelId, .. MaskedPatchBackbone.All.Select(b => b.Id)];
+
     public static void AddTo(RootCommand root)
     {
-        var known = new[] { "tiny-bert" }.Concat(MaskedPatchBackbone.All.Select(b => b.Id)).ToList();
-        var model = new Option<string>("--model") { Description = $"Zoo id to build ({string.Join(", ", known)}).", DefaultValueFactory = _ => "tiny-bert" };
-        var output = new Option<string?>("--out") { Description = "Output folder (default harness/zoo/MODEL)." };
-        var sources = new Option<string?>("--sources") { Description = "Fetched packages (tasks/data/sources/fetch.sh, fetch-media.sh). tiny-bert: rebuild corpus and vocabulary from them (omit to reuse the folder's corpus.txt.gz and vocab.txt); tiny-vit/tiny-ast: required." };
-        var steps = new Option<int?>("--steps") { Description = "Optimizer steps." };
-        var batch = new Option<int?>("--batch-size") { Description = "Examples (sequences, images, clips) per step." };
-        var lr = new Option<double?>("--lr") { Description = "Peak learning rate." };
-        var warmup = new Option<int?>("--warmup") { Description = "Warm-up steps." };
-        var seed = new Option<long?>("--seed") { Description = "Seed of data order, masking, init and augmentation." };
-        var threads = new Option<int?>("--threads") { Description = "libtorch threads (losses are reproducible only at the same count)." };
+        var model = new Option<string>("--model") { Description = $"Zoo id to build ({string.Join(", ", Models)}).", DefaultValueFactory = _ => "tiny-bert" };
+        var output = new Option<string?>("--out") { Description = "Output folder (default: harness/zoo/MODEL)." };
+        var sources = new Option<string?>("--sources") { Description = "Rebuild corpus and tokenizer from these fetched packages (tasks/data/sources/fetch.sh); omit to reuse the folder's corpus and tokenizer files. tiny-vit/tiny-ast: required (tasks/data/sources/fetch-media.sh)." };
+        var steps = new Option<int?>("--steps") { Description = "Optimizer steps (default: the model's recipe)." };
+        var batch = new Option<int?>("--batch-size") { Description = "Sequences (images, clips) per step (default: the model's recipe)." };
+        var lr = new Option<double?>("--lr") { Description = "Peak learning rate (default: the model's recipe)." };
+        var warmup = new Option<int?>("--warmup") { Description = "Warm-up steps (default: the model's recipe)." };
+        var seed = new Option<long?>("--seed") { Description = "Seed of corpus sampling and shuffle, masking, init and data order (default: the model's recipe)." };
+        var threads = new Option<int?>("--threads") { Description = "libtorch threads (losses are reproducible only at the same count; default: the recipe's, tiny-bert 2, tiny-llama 1)." };
         var measure = new Option<int?>("--measure-only") { Description = "Run this many steps, print ms/step, write no weights." };
         var command = new Command("pretrain", "Pretrain a shipped tiny backbone (maintainers; the result is committed).")
             { model, output, sources, steps, batch, lr, warmup, seed, threads, measure };
@@ -31,41 +32,34 @@ public static class PretrainCommand
         {
             var id = parse.GetValue(model)!;
             var outDir = parse.GetValue(output) ?? $"harness/zoo/{id}";
+            var overrides = new RecipeOverrides(parse.GetValue(steps), parse.GetValue(batch), parse.GetValue(lr), parse.GetValue(warmup), parse.GetValue(seed), parse.GetValue(threads));
             try
             {
-                if (MaskedPatchBackbone.Find(id) is { } backbone)
+                switch (id)
                 {
-                    var d = backbone.DefaultRecipe;
-                    var recipe = d with
-                    {
-                        Steps = parse.GetValue(steps) ?? d.Steps, BatchSize = parse.GetValue(batch) ?? d.BatchSize,
-                        PeakLearningRate = parse.GetValue(lr) ?? d.PeakLearningRate, WarmupSteps = parse.GetValue(warmup) ?? d.WarmupSteps,
-                        Seed = parse.GetValue(seed) ?? d.Seed, Threads = parse.GetValue(threads) ?? d.Threads,
-                    };
-                    var fetched = parse.GetValue(sources) ?? throw new ArgumentException($"{id} is pretrained from fetched data: pass --sources .cache/sources (tasks/data/sources/fetch-media.sh fills it).");
-                    MaskedPatchPretrainer.Run(new MaskedPatchOptions(backbone, outDir, fetched, recipe, parse.GetValue(measure)), Console.Out);
-                    return ExitCodes.Ok;
+                    case "tiny-bert":
+                        Pretrainer.Run(new PretrainOptions
+                        {
+                            ModelId = id, OutputDirectory = outDir, SourcesDirectory = parse.GetValue(sources), MeasureOnlySteps = parse.GetValue(measure),
+                            Recipe = overrides.Apply(new MlmRecipe()),
+                        }, Console.Out);
+                        break;
+                    case CausalLmPretrainer.ModelId:
+                        CausalLmPretrainer.Run(new CausalLmPretrainOptions
+                        {
+                            ModelId = id, OutputDirectory = outDir, SourcesDirectory = parse.GetValue(sources), MeasureOnlySteps = parse.GetValue(measure),
+                            Recipe = overrides.Apply(new CausalLmRecipe()),
+                        }, Console.Out);
+                        break;
+                    case var _ when MaskedPatchBackbone.Find(id) is { } backbone:
+                        var fetched = parse.GetValue(sources)
+                            ?? throw new ArgumentException($"{id} is pretrained from fetched data: pass --sources .cache/sources (tasks/data/sources/fetch-media.sh fills it).");
+                        MaskedPatchPretrainer.Run(new MaskedPatchOptions(backbone, outDir, fetched, overrides.Apply(backbone.DefaultRecipe), parse.GetValue(measure)), Console.Out);
+                        break;
+                    default:
+                        Console.Error.WriteLine($"pretrain knows how to build {string.Join(" and ", Models.Select(m => $"'{m}'"))} (got '{id}').");
+                        return ExitCodes.Usage;
                 }
-                if (id != "tiny-bert")
-                {
-                    Console.Error.WriteLine($"pretrain knows how to build {string.Join(", ", known)} (got '{id}').");
-                    return ExitCodes.Usage;
-                }
-                var defaults = new MlmRecipe();
-                var options = new PretrainOptions
-                {
-                    ModelId = id,
-                    OutputDirectory = outDir,
-                    SourcesDirectory = parse.GetValue(sources),
-                    MeasureOnlySteps = parse.GetValue(measure),
-                    Recipe = defaults with
-                    {
-                        Steps = parse.GetValue(steps) ?? defaults.Steps, BatchSize = parse.GetValue(batch) ?? defaults.BatchSize,
-                        PeakLearningRate = parse.GetValue(lr) ?? defaults.PeakLearningRate, WarmupSteps = parse.GetValue(warmup) ?? defaults.WarmupSteps,
-                        Seed = parse.GetValue(seed) ?? defaults.Seed, Threads = parse.GetValue(threads) ?? defaults.Threads,
-                    },
-                };
-                Pretrainer.Run(options, Console.Out);
             }
             catch (ArgumentException e) { Console.Error.WriteLine(e.Message); return ExitCodes.Usage; }
             return ExitCodes.Ok;

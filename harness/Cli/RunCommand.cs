@@ -26,7 +26,8 @@ public static class RunCommand
             foreach (var p in e.Problems) console.MarkupLine($"  [red]•[/] {Markup.Escape(p)}");
             return ExitCodes.Usage;
         }
-        var results = new SuiteRunner(console).Run(plan, request.Force, request.SaveAdapters ? Path.Combine(plan.OutputDirectory, "adapters") : null);
+        var results = new SuiteRunner(console).Run(plan, request.Force, request.SaveAdapters ? Path.Combine(plan.OutputDirectory, "adapters") : null,
+            RunRequestOptions.WorkerArguments(request, plan));
         var paths = RunReport.Write(results, plan.OutputDirectory, ReportCommand.Options(
             $"{plan.Suite ?? "custom"} · profile {plan.Profile.Id}", plan.Suite, null));
         console.WriteLine();

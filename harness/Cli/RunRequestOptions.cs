@@ -15,6 +15,8 @@ public sealed class RunRequestOptions
     public required Option<string[]> Settings { get; init; }
     public required Option<string?> Profile { get; init; }
     public required Option<string> Device { get; init; }
+    public required Option<string[]> Devices { get; init; }
+    public required Option<string> Precision { get; init; }
     public required Option<int?> Threads { get; init; }
     public required Option<string?> Out { get; init; }
     public required Option<bool> Force { get; init; }
@@ -22,7 +24,7 @@ public sealed class RunRequestOptions
     public required Option<bool> SaveAdapters { get; init; }
     public required Option<string?> Shard { get; init; }
 
-    public IEnumerable<Option> All => [Suite, Tasks, Models, Methods, Budgets, Seeds, Settings, Profile, Device, Threads, Out, Force, DataDir, SaveAdapters, Shard];
+    public IEnumerable<Option> All => [Suite, Tasks, Models, Methods, Budgets, Seeds, Settings, Profile, Device, Devices, Precision, Threads, Out, Force, DataDir, SaveAdapters, Shard];
 
     private static Option<string[]> ListOption(string name, string description) => new(name)
     {
@@ -34,14 +36,16 @@ public sealed class RunRequestOptions
     {
         Suite = new Option<string?>("--suite") { Description = "Suite to run (glue, ci). Combine with --tasks to narrow it." },
         Tasks = ListOption("--tasks", "Task ids, e.g. glue/sst2,glue/rte or glue/*."),
-        Models = ListOption("--models", "Model ids (tiny-bert) or Hugging Face model folders. Default: tiny-bert."),
+        Models = ListOption("--models", "Model ids (tiny-bert, tiny-llama) or Hugging Face encoder or decoder folders. Default: tiny-bert."),
         Methods = ListOption("--methods", "Method ids, e.g. lora,bitfit. Default: the suite's methods (glue: the six foundation methods; ci: every registered one), or all without a suite."),
         Budgets = ListOption("--budgets", "Trainable-parameter budgets: % of the backbone (0.1%) or counts (20k). Methods with a knob are fitted to each; others run once."),
         Seeds = ListOption("--seeds", "Seeds, e.g. 0,1,2 or 0-4. Default: the profile's seeds."),
         Settings = ListOption("--set", "Method settings, e.g. lora.rank=16, houlsby.bottleneck=32, *.learning_rate=1e-3."),
         Profile = new Option<string?>("--profile") { Description = "Training recipe: smoke (seconds), ci, default or paper. Default: the suite's (ci: ci), else default." },
         Device = new Option<string>("--device") { Description = "cpu or cuda[:N].", DefaultValueFactory = _ => "cpu" },
-        Threads = new Option<int?>("--threads") { Description = "CPU threads for libtorch (pinned and recorded; results are bit-identical only at the same count). Default: the suite's (ci: 2), else all cores." },
+        Devices = ListOption("--devices", "One worker process per device pulling cells from the plan, e.g. cuda:0,cuda:1 (or cpu,cpu); cell keys name the devices' kind (cuda), so any worker may take any cell. A worker that dies has its cell recorded as failed and retried once by another."),
+        Precision = new Option<string>("--precision") { Description = "fp32 (default) or bf16: the backbone's projections compute in bfloat16 (emulated autocast; TorchSharp 0.107 has none); part of the cell key.", DefaultValueFactory = _ => "fp32" },
+        Threads = new Option<int?>("--threads") { Description = "CPU threads for libtorch per process (pinned and recorded; results are bit-identical only at the same count). Default: the suite's (ci: 2), else all cores, split between --devices workers." },
         Out = new Option<string?>("--out") { Description = "Run folder. Default: results/runs/SUITE-PROFILE (re-running resumes it)." },
         Force = new Option<bool>("--force") { Description = "Re-run cells that already have a result." },
         DataDir = new Option<string?>("--data-dir") { Description = "Folder with the real GLUE layout (CoLA/, SST-2/ …). Default: the embedded data." },
@@ -64,6 +68,8 @@ public sealed class RunRequestOptions
             Settings = Split(parse.GetValue(Settings)),
             Profile = parse.GetValue(Profile),
             Device = parse.GetValue(Device)!,
+            Devices = Split(parse.GetValue(Devices)),
+            Precision = parse.GetValue(Precision)!,
             Threads = parse.GetValue(Threads),
             Out = parse.GetValue(Out),
             Force = parse.GetValue(Force),
@@ -88,9 +94,28 @@ public sealed class RunRequestOptions
         AddList("--set", r.Settings);
         Add("--profile", r.Profile);
         Add("--device", r.Device);
+        AddList("--devices", r.Devices);
+        if (r.Precision != Planning.Precision.Fp32.Id) Add("--precision", r.Precision);
         Add("--threads", r.Threads?.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Add("--data-dir", r.DataDir);
         if (r.SaveAdapters) args.Add("--save-adapters");
+        return args;
+    }
+
+    /// <summary>
+    /// The request as a worker of <paramref name="plan"/> must plan it: the same matrix, shard and run folder, on the
+    /// devices' kind (the key device) at the resolved thread count, as one process (the worker adds its own device).
+    /// </summary>
+    public static IReadOnlyList<string> WorkerArguments(RunRequest request, RunPlan plan)
+    {
+        var single = request with
+        {
+            Device = plan.Cells.FirstOrDefault()?.Device ?? "cpu",
+            Devices = [],
+            Threads = plan.Cells.FirstOrDefault()?.Threads ?? request.Threads,
+        };
+        var args = new List<string>(ToArguments(single)) { "--out", plan.OutputDirectory };
+        if (request.Shard is { } shard) args.AddRange(["--shard", shard]);
         return args;
     }
 }

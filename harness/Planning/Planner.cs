@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using PeftBench.Core.Catalogs;
 using PeftBench.Core.Methods;
 using PeftBench.Core.Tasks;
+using PeftBench.Harness.Probes;
 using PeftBench.Tasks;
 
 namespace PeftBench.Harness.Planning;
@@ -46,13 +47,14 @@ public static class Planner
             try { budgets.Add(Budget.Parse(b)); } catch (FormatException e) { problems.Add(e.Message); }
         var seeds = ParseSeeds(request.Seeds, profile, problems);
 
-        var threads = request.Threads ?? suite?.DefaultThreads ?? Environment.ProcessorCount;
+        var precision = Precision.Find(request.Precision);
+        if (precision is null)
+            problems.Add($"unknown --precision '{request.Precision}'. Known: {string.Join(", ", Precision.All.Select(p => p.Id))}.");
+        var (device, workerDevices) = ResolveDevices(request, precision, problems);
+        // Workers share the machine's cores unless told otherwise; a suite's pinned count (ci: 2) stays, as its
+        // baseline was measured at it.
+        var threads = request.Threads ?? suite?.DefaultThreads ?? Math.Max(1, Environment.ProcessorCount / Math.Max(1, workerDevices.Count));
         if (threads < 1) problems.Add($"--threads must be at least 1 (got {threads}).");
-        var device = request.Device.Trim().ToLowerInvariant();
-        if (device != "cpu" && !device.StartsWith("cuda", StringComparison.Ordinal))
-            problems.Add($"unknown device '{request.Device}'. Use cpu or cuda[:N].");
-        else if (device.StartsWith("cuda", StringComparison.Ordinal) && !TorchSharp.torch.cuda.is_available())
-            problems.Add($"device '{request.Device}' requested but CUDA is not available: this build uses the {BuildInfo.TorchBackend} backend. Build with -p:TorchBackend=cuda on a machine with an NVIDIA driver, or use --device cpu.");
 
         var data = new DataOptions(request.DataDir is null ? null : Path.GetFullPath(request.DataDir));
         if (request.DataDir is not null && !Directory.Exists(data.DataDirectory))
@@ -72,12 +74,24 @@ public static class Planner
         }
 
         var cells = new List<PlannedCell>();
-        if (profile is not null)
+        if (profile is not null && precision is not null)
         {
             foreach (var model in models)
             foreach (var method in methods)
             {
                 var config = settings.TryGetValue(method.Id, out var overrides) ? overrides(method.DefaultConfig) : method.DefaultConfig;
+                if (method.NotApplicableReason(model.Sites) is { } reason)
+                {
+                    // Recorded, not refused: a suite over several backbones goes on with the methods that apply.
+                    foreach (var task in tasks)
+                    foreach (var seed in seeds)
+                    {
+                        var identity = Identity(task, data, model, method, config, null, seed, profile, device, threads, precision);
+                        cells.Add(new PlannedCell(CellKey.Compute(identity), task, model, method, config, null, seed, profile, device, threads, data, precision!, identity)
+                            { NotApplicable = reason });
+                    }
+                    continue;
+                }
                 var configProblems = method.Validate(config, model.Sites).ToList();
                 if (configProblems.Count > 0)
                 {
@@ -85,7 +99,7 @@ public static class Planner
                     continue;
                 }
                 var variants = new List<(MethodConfig Config, BudgetFit? Fit)>();
-                if (budgets.Count == 0 || method.Knob is null) variants.Add((config, null));
+                if (budgets.Count == 0 || method.Knob is null) variants.Add((method.Resolve(model.Sites, config), null));
                 else
                     foreach (var budget in budgets)
                     {
@@ -96,8 +110,8 @@ public static class Planner
                 foreach (var task in tasks)
                 foreach (var seed in seeds)
                 {
-                    var identity = Identity(task, data, model, method, resolved, fit, seed, profile, device, threads);
-                    cells.Add(new PlannedCell(CellKey.Compute(identity), task, model, method, resolved, fit, seed, profile, device, threads, data, identity));
+                    var identity = Identity(task, data, model, method, resolved, fit, seed, profile, device, threads, precision!);
+                    cells.Add(new PlannedCell(CellKey.Compute(identity), task, model, method, resolved, fit, seed, profile, device, threads, data, precision!, identity));
                 }
             }
         }
@@ -105,8 +119,9 @@ public static class Planner
         var shard = request.Shard is { } spec ? ParseShard(spec, problems) : null;
         if (problems.Count > 0) throw new PlanException(problems.Distinct().ToList());
         if (shard is { } sh) cells = Slice(cells, sh.Index, sh.Count);
-        var outDir = request.Out ?? Path.Combine("results", "runs", $"{request.Suite ?? "custom"}-{profile!.Id}");
-        return new RunPlan(Path.GetFullPath(outDir), profile!, cells, request.Suite);
+        // bf16 runs get their own default folder: reports average a folder's cells over seeds and do not split by precision.
+        var outDir = request.Out ?? Path.Combine("results", "runs", $"{request.Suite ?? "custom"}-{profile!.Id}{(precision!.IsDefault ? "" : "-" + precision.Id)}");
+        return new RunPlan(Path.GetFullPath(outDir), profile!, cells, request.Suite) { WorkerDevices = workerDevices };
     }
 
     /// <summary>
@@ -117,6 +132,39 @@ public static class Planner
     /// </summary>
     public static List<PlannedCell> Slice(IReadOnlyList<PlannedCell> cells, int index, int count) =>
         cells.Where((_, position) => position % count == index - 1).ToList();
+
+    /// <summary>
+    /// The device in the cell keys and the worker devices. One process (<c>--device</c>): the key names that device as
+    /// given (<c>cuda:1</c>), as it always has. Workers (<c>--devices</c>): the key names their common kind (<c>cpu</c>,
+    /// <c>cuda</c>), so cells do not depend on which worker takes them and resume under any device list; mixing kinds
+    /// is refused. Every device is checked here, before anything trains: its name, CUDA in this build, the GPU index
+    /// and, for bf16, that the device computes it.
+    /// </summary>
+    private static (string KeyDevice, IReadOnlyList<string> Workers) ResolveDevices(RunRequest request, Precision? precision, List<string> problems)
+    {
+        var single = DeviceNames.Normalize(request.Device);
+        var workers = request.Devices.Select(DeviceNames.Normalize).ToList();
+        var checkedDevices = workers.Count > 0 ? workers : [single];
+        var kinds = checkedDevices.Select(DeviceNames.Kind).Distinct().ToList();
+        if (kinds.Count > 1)
+            problems.Add($"--devices {string.Join(",", request.Devices)} mixes CPU and CUDA; cells are keyed by the devices' kind, so give devices of one kind.");
+        if (workers.Count > 0 && single != "cpu" && DeviceNames.Kind(single) != kinds[0])
+            problems.Add($"--device {request.Device} and --devices {string.Join(",", request.Devices)} disagree; give one of them.");
+        var usable = new List<string>();
+        foreach (var d in checkedDevices.Distinct())
+        {
+            if (DeviceNames.FormatProblem(d) is { } format) problems.Add(format);
+            else if (DeviceNames.IsCuda(d) && !TorchSharp.torch.cuda.is_available())
+                problems.Add($"device '{d}' requested but CUDA is not available: this build uses the {BuildInfo.TorchBackend} backend. Build with -p:TorchBackend=cuda on a machine with an NVIDIA driver, or use cpu.");
+            else if (DeviceNames.IsCuda(d) && DeviceNames.CudaIndex(d) >= TorchSharp.torch.cuda.device_count())
+                problems.Add($"device '{d}' requested but this machine has {TorchSharp.torch.cuda.device_count()} GPU(s) (cuda:0 … cuda:{TorchSharp.torch.cuda.device_count() - 1}).");
+            else usable.Add(d);
+        }
+        if (precision is { IsDefault: false })
+            foreach (var d in usable)
+                if (Bf16Support.Problem(d) is { } unsupported) problems.Add(unsupported);
+        return (workers.Count > 0 ? kinds[0] : single, workers);
+    }
 
     private static (int Index, int Count)? ParseShard(string spec, List<string> problems)
     {
@@ -213,21 +261,27 @@ public static class Planner
     }
 
     private static JsonObject Identity(TaskSpec task, DataOptions data, IBackboneSource model, IPeftMethod method, MethodConfig config,
-        BudgetFit? fit, long seed, Profile profile, string device, int threads) => new()
+        BudgetFit? fit, long seed, Profile profile, string device, int threads, Precision precision)
     {
-        ["task"] = task.Id,
-        ["task_version"] = task.Version,
-        ["data"] = task.Data.Describe(data),
-        ["model"] = model.Id,
-        ["model_sha256"] = model.Sha256,
-        ["method"] = method.Id,
-        ["method_version"] = method.Version,
-        ["config"] = JsonNode.Parse(config.ToCanonicalJson()),
-        ["budget"] = fit?.Budget.Spec,
-        ["seed"] = seed,
-        ["profile"] = profile.Id,
-        ["recipe"] = profile.Recipe.ToJson(),
-        ["device"] = device,
-        ["threads"] = threads,
-    };
+        var identity = new JsonObject
+        {
+            ["task"] = task.Id,
+            ["task_version"] = task.Version,
+            ["data"] = task.Data.Describe(data),
+            ["model"] = model.Id,
+            ["model_sha256"] = model.Sha256,
+            ["method"] = method.Id,
+            ["method_version"] = method.Version,
+            ["config"] = JsonNode.Parse(config.ToCanonicalJson()),
+            ["budget"] = fit?.Budget.Spec,
+            ["seed"] = seed,
+            ["profile"] = profile.Id,
+            ["recipe"] = profile.Recipe.ToJson(),
+            ["device"] = device,
+            ["threads"] = threads,
+        };
+        // Only a non-default precision enters the key, so fp32 cells keep the keys they had before the option existed.
+        if (!precision.IsDefault) identity["precision"] = precision.Id;
+        return identity;
+    }
 }

@@ -13,7 +13,11 @@ public sealed record RunRequest
     /// <summary>Null: the suite's default profile, else <c>default</c>.</summary>
     public string? Profile { get; init; }
     public string Device { get; init; } = "cpu";
-    /// <summary>Null: the suite's pinned count, else every core.</summary>
+    /// <summary><c>--devices cuda:0,cuda:1</c>: one worker process per entry (entries may repeat: <c>cpu,cpu</c>); empty for one process.</summary>
+    public IReadOnlyList<string> Devices { get; init; } = Array.Empty<string>();
+    /// <summary><c>fp32</c> (default) or <c>bf16</c>; see <see cref="Planning.Precision"/> for exactly what bf16 does.</summary>
+    public string Precision { get; init; } = "fp32";
+    /// <summary>Null: the suite's pinned count, else every core (split between workers with <see cref="Devices"/>).</summary>
     public int? Threads { get; init; }
     public string? Out { get; init; }
     public bool Force { get; init; }

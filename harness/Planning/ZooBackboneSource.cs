@@ -5,27 +5,33 @@ using static TorchSharp.torch;
 
 namespace PeftBench.Harness.Planning;
 
+/// <summary>What <c>list models</c> shows of a zoo entry.</summary>
+public sealed record ZooModelDescription(string Id, string ModelType, long ParameterCount, string Description);
+
 /// <summary>
-/// A backbone from the model zoo (a shipped id such as <c>tiny-bert</c>, checksum-verified) or from a Hugging
-/// Face folder. The first load gives the planning template (sites, parameter count) and the tokenizer; each cell
-/// then gets its own freshly loaded copy, so no cell sees another's updates.
+/// A backbone from the model zoo (a shipped id such as <c>tiny-bert</c> or <c>tiny-llama</c>, checksum-verified) or
+/// from a Hugging Face encoder or decoder folder. The first load gives the planning template (sites, parameter count)
+/// and the tokenizer; each cell then gets its own freshly loaded copy, so no cell sees another's updates.
 /// <c>ID:random-init</c> (e.g. <c>tiny-bert:random-init</c>) is the control every pretrained backbone needs: the same
-/// architecture and tokenizer with BERT's random initialisation (seeded from the cell seed) instead of the weights,
-/// so a table shows how much the pretraining itself contributes.
+/// architecture and tokenizer with the family's random initialisation (BERT's or LLaMA's N(0, 0.02), seeded from
+/// the cell seed) instead of the weights, so a table shows how much the pretraining itself contributes.
 /// </summary>
 public sealed class ZooBackboneSource : IBackboneSource
 {
     private readonly ModelZoo zoo;
     private readonly string idOrPath;
-    private readonly BertEncoder template;
+    private readonly Backbone template;
     private readonly ITextTokenizer tokenizer;
     private readonly bool randomInit;
+    private readonly bool decoder;
 
     public const string RandomInitSuffix = ":random-init";
 
     public string Id { get; }
     public string Sha256 { get; }
-    public EncoderConfig Config => template.Config;
+    public string ModelType => template.ModelType;
+    public double HeadDropout { get; }
+    public int MaxSequenceLength { get; }
     public SiteRegistry Sites => template.Sites;
     public long ParameterCount { get; }
     public long PadId => tokenizer.PadId;
@@ -35,12 +41,26 @@ public sealed class ZooBackboneSource : IBackboneSource
         this.zoo = zoo;
         randomInit = requested.EndsWith(RandomInitSuffix, StringComparison.Ordinal);
         idOrPath = randomInit ? requested[..^RandomInitSuffix.Length] : requested;
-        var loaded = zoo.Load(idOrPath, CPU);
-        template = loaded.Encoder;
-        tokenizer = loaded.Tokenizer;
-        var id = loaded.Info.Shipped ? loaded.Info.Id : loaded.Info.Folder;
-        // Folders given by path have no manifest: their identity is the hash of their weights.
-        var sha = loaded.Info.ModelSha256 ?? HashWeights(loaded.Info.Folder);
+        decoder = DecoderConfig.KnownTypes.Contains(zoo.ModelTypeOf(idOrPath));
+        string id, sha;
+        if (decoder)
+        {
+            var loaded = zoo.LoadDecoder(idOrPath, CPU);
+            (template, tokenizer) = (loaded.Backbone, loaded.Tokenizer);
+            id = loaded.Shipped ? loaded.Id : loaded.Folder;
+            sha = loaded.Sha256 ?? HashWeights(loaded.Folder);
+            MaxSequenceLength = loaded.Backbone.Config.MaxPositionEmbeddings;
+        }
+        else
+        {
+            var loaded = zoo.Load(idOrPath, CPU);
+            (template, tokenizer) = (loaded.Encoder, loaded.Tokenizer);
+            id = loaded.Info.Shipped ? loaded.Info.Id : loaded.Info.Folder;
+            // Folders given by path have no manifest: their identity is the hash of their weights.
+            sha = loaded.Info.ModelSha256 ?? HashWeights(loaded.Info.Folder);
+            HeadDropout = loaded.Encoder.Config.HiddenDropoutProb;
+            MaxSequenceLength = loaded.Encoder.Config.MaxSequenceLength;
+        }
         Id = randomInit ? id + RandomInitSuffix : id;
         Sha256 = randomInit ? $"random-init(std {BertInitialisation.Std}) of {sha}" : sha;
         ParameterCount = template.parameters().Sum(p => p.numel());
@@ -48,16 +68,23 @@ public sealed class ZooBackboneSource : IBackboneSource
 
     public static ZooBackboneSource Open(string idOrPath) => new(new ModelZoo(), idOrPath);
 
-    public static IEnumerable<(string Id, string Description)> Describe() =>
+    public static IEnumerable<ZooModelDescription> Describe() =>
         new ModelZoo().Shipped.All.SelectMany(e => new[]
         {
-            (e.Id, e.Manifest.Description),
-            (e.Id + RandomInitSuffix, $"control: {e.Id}'s architecture and tokenizer with BERT's random init (N(0, 0.02)), no pretraining"),
+            new ZooModelDescription(e.Id, e.ModelType, e.Manifest.ParameterCount, e.Manifest.Description),
+            new ZooModelDescription(e.Id + RandomInitSuffix, e.ModelType, e.Manifest.ParameterCount,
+                $"control: {e.Id}'s architecture and tokenizer with {(e.IsDecoder ? "LLaMA's" : "BERT's")} random init (N(0, 0.02)), no pretraining"),
         });
 
     /// <summary>A fresh copy; for the random-init control, re-initialised from libtorch's generator (seeded per cell).</summary>
-    public EncoderBackbone CreateBackbone(Device device)
+    public Backbone CreateBackbone(Device device)
     {
+        if (decoder)
+        {
+            var backbone = zoo.LoadDecoder(idOrPath, device).Backbone;
+            if (randomInit) DecoderInitialisation.Apply(backbone);
+            return backbone;
+        }
         var encoder = zoo.Load(idOrPath, device).Encoder;
         if (randomInit) BertInitialisation.Apply(encoder);
         return encoder;

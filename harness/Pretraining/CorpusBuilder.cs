@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text;
 using PeftBench.Core.Seeding;
 
@@ -59,37 +58,13 @@ public static class CorpusBuilder
         }
     }
 
-    private static void Shuffle<T>(List<T> items, Random rng)
+    /// <summary>Fisher–Yates from the last element (the order tiny-bert's shipped corpus was made with).</summary>
+    internal static void Shuffle<T>(List<T> items, Random rng)
     {
         for (int i = items.Count - 1; i > 0; i--)
         {
             int j = rng.Next(i + 1);
             (items[i], items[j]) = (items[j], items[i]);
         }
-    }
-
-    public static void WriteGzip(string path, IEnumerable<string> lines)
-    {
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(dir);
-        var tmp = Path.Combine(dir, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
-        using (var file = File.Create(tmp))
-        using (var gz = new GZipStream(file, CompressionLevel.SmallestSize))
-        using (var writer = new StreamWriter(gz, new UTF8Encoding(false)))
-        {
-            writer.NewLine = "\n";
-            foreach (var l in lines) writer.WriteLine(l);
-        }
-        File.Move(tmp, path, overwrite: true);
-    }
-
-    public static List<string> ReadGzip(string path)
-    {
-        using var file = File.OpenRead(path);
-        using var gz = new GZipStream(file, CompressionMode.Decompress);
-        using var reader = new StreamReader(gz, Encoding.UTF8);
-        var lines = new List<string>();
-        while (reader.ReadLine() is { } l) lines.Add(l);
-        return lines;
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using PeftBench.Core.Models;
 using PeftBench.Core.Seeding;
 using PeftBench.Core.Tokenization;
@@ -39,46 +38,20 @@ public sealed class MlmTrainer
     }
 
     /// <summary>Linear warm-up to the peak, then linear decay to zero at the last step.</summary>
-    public double LearningRate(int step)
-    {
-        if (step < recipe.WarmupSteps) return recipe.PeakLearningRate * (step + 1) / recipe.WarmupSteps;
-        var remaining = Math.Max(0, recipe.Steps - step);
-        return recipe.PeakLearningRate * remaining / Math.Max(1, recipe.Steps - recipe.WarmupSteps);
-    }
+    public LearningRateSchedule Schedule => new(recipe.PeakLearningRate, recipe.WarmupSteps, recipe.Steps);
 
     /// <summary>Runs steps 0 … <paramref name="stopAfter"/>−1 of the recipe (all of it by default); returns each step's loss.</summary>
     public List<float> Train(IEnumerable<string> trainLines, int? stopAfter = null, Action<int, float>? onStep = null)
     {
         var steps = Math.Min(stopAfter ?? recipe.Steps, recipe.Steps);
-        var data = new PackedChunks(trainLines, tokenizer, recipe.SequenceLength, seeds);
+        var data = new PackedChunks(PackedChunks.Pack(trainLines, tokenizer, recipe.SequenceLength), seeds);
         var maskRng = seeds.Random("mask");
         var parameters = Model.parameters().ToList();
         using var optimizer = optim.AdamW(parameters, lr: recipe.PeakLearningRate, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: recipe.WeightDecay);
-        var losses = new List<float>(steps);
         Model.train();
-        for (int step = 0; step < steps; step++)
-        {
-            var chunks = Enumerable.Range(0, recipe.BatchSize).Select(_ => data.Next()).ToList();
-            var batch = MlmMasking.Mask(chunks, recipe.MaskRate, tokenizer.MaskId, FirstOrdinaryId, tokenizer.VocabSize, specialIds, maskRng);
-            var clock = Stopwatch.StartNew();
-            float lossValue;
-            using (var scope = NewDisposeScope())
-            {
-                foreach (var g in optimizer.ParamGroups) g.LearningRate = LearningRate(step);
-                var loss = Loss(batch);
-                optimizer.zero_grad();
-                loss.backward();
-                nn.utils.clip_grad_norm_(parameters, recipe.GradientClipNorm);
-                optimizer.step();
-                lossValue = loss.item<float>();
-            }
-            // AdamW's native temporaries are freed by finalizers: collect every step or RSS grows without bound.
-            GC.Collect();
-            StepMilliseconds.Add(clock.Elapsed.TotalMilliseconds);
-            losses.Add(lossValue);
-            onStep?.Invoke(step, lossValue);
-        }
-        return losses;
+        return PretrainingLoop.Run(optimizer, parameters, steps, Schedule, recipe.GradientClipNorm,
+            _ => MlmMasking.Mask(Enumerable.Range(0, recipe.BatchSize).Select(_ => data.Next()).ToList(), recipe.MaskRate, tokenizer.MaskId, FirstOrdinaryId, tokenizer.VocabSize, specialIds, maskRng),
+            Loss, StepMilliseconds, onStep);
     }
 
     /// <summary>The first id that is not a special token (specials come first in the vocabulary).</summary>

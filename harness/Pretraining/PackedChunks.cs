@@ -4,10 +4,10 @@ using PeftBench.Core.Tokenization;
 namespace PeftBench.Harness.Pretraining;
 
 /// <summary>
-/// Packs corpus lines into fixed-length sequences <c>[CLS] tokens… [SEP]</c> with <c>[SEP]</c> between lines,
-/// so no step spends compute on padding (glosses are ~12 tokens). The first epoch reads the (already shuffled)
-/// corpus in order and tokenizes lazily, so replaying the first steps needs only the corpus's beginning;
-/// later epochs visit the chunks in a seeded permutation.
+/// The training stream of packed fixed-length sequences, so no step spends compute on padding: the first epoch
+/// reads the (already shuffled) corpus in order and tokenizes lazily, so replaying the first steps needs only the
+/// corpus's beginning; later epochs visit the chunks in a seeded permutation. <see cref="Pack"/> is the masked-LM
+/// layout (<c>[CLS] tokens… [SEP]</c>, <c>[SEP]</c> between lines); <see cref="CausalLmPacking"/> the decoder's.
 /// </summary>
 public sealed class PackedChunks
 {
@@ -19,10 +19,10 @@ public sealed class PackedChunks
     private int position;
     private int[] order = [];
 
-    public PackedChunks(IEnumerable<string> lines, ITextTokenizer tokenizer, int sequenceLength, SeedTree seeds)
+    public PackedChunks(IEnumerable<int[]> chunks, SeedTree seeds)
     {
         this.seeds = seeds;
-        firstEpoch = Pack(lines, tokenizer, sequenceLength).GetEnumerator();
+        firstEpoch = chunks.GetEnumerator();
     }
 
     public int Epoch => epoch;

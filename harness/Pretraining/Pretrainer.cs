@@ -32,10 +32,10 @@ public static class Pretrainer
         if (options.SourcesDirectory is { } sources)
         {
             lines = CorpusBuilder.Build(sources, options.MaxEmailCharacters, seeds).ToList();
-            CorpusBuilder.WriteGzip(corpusPath, lines);
+            GzipLines.Write(corpusPath, lines);
             log.WriteLine($"corpus: {lines.Count} lines, {lines.Sum(l => (long)l.Length + 1)} characters → {corpusPath}");
         }
-        else lines = CorpusBuilder.ReadGzip(corpusPath);
+        else lines = GzipLines.Read(corpusPath);
         var (train, heldOut) = SplitHeldOut(lines, recipe.HeldOutFraction);
 
         if (options.SourcesDirectory is not null || !File.Exists(vocabPath))
@@ -51,16 +51,11 @@ public static class Pretrainer
         AtomicFile.WriteAllText(Path.Combine(outDir, "config.json"), config.ToJson() + "\n");
 
         var trainer = new MlmTrainer(recipe, config, tokenizer);
-        var curve = new SortedDictionary<int, float>();
+        var progress = new PretrainProgress(log, recipe.Steps, trainer.Schedule, trainer.StepMilliseconds);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var losses = trainer.Train(train, options.MeasureOnlySteps, (step, loss) =>
-        {
-            if (step < 20 || (step + 1) % 100 == 0)
-                log.WriteLine(FormattableString.Invariant($"step {step + 1}/{recipe.Steps} loss {loss:F4} lr {trainer.LearningRate(step):E2} {trainer.StepMilliseconds[^1]:F0} ms"));
-            if ((step + 1) % 100 == 0) curve[step + 1] = loss;
-        });
+        var losses = trainer.Train(train, options.MeasureOnlySteps, progress.Record);
         var trainSeconds = clock.Elapsed.TotalSeconds;
-        var median = Median(trainer.StepMilliseconds.Skip(3));
+        var median = progress.MedianMilliseconds;
         log.WriteLine(FormattableString.Invariant($"median {median:F1} ms/step over {losses.Count} steps, {trainSeconds:F0} s"));
         if (options.MeasureOnlySteps is not null) return null;
 
@@ -78,7 +73,7 @@ public static class Pretrainer
         {
             Id = options.ModelId,
             Description = "Tiny BERT (4 layers, d 128, 4 heads) pretrained by this project with masked-LM on English WordNet glosses and SpamAssassin mail bodies.",
-            Sha256 = new SortedDictionary<string, string>(files.ToDictionary(f => f, f => ZooManifest.Sha256Of(Path.Combine(outDir, f))), StringComparer.Ordinal),
+            Sha256 = ZooManifest.Checksums(outDir, files),
             Config = ZooManifest.ToSection(config),
             ParameterCount = trainer.Model.Encoder.parameters().Sum(p => p.numel()),
             ModelBytes = new FileInfo(Path.Combine(outDir, "model.safetensors")).Length,
@@ -94,19 +89,22 @@ public static class Pretrainer
             Recipe = ZooManifest.ToSection(recipe),
             Command = FormattableString.Invariant($"{ReproduceCommand} --sources .cache/sources --steps {recipe.Steps} --batch-size {recipe.BatchSize} --lr {recipe.PeakLearningRate} --warmup {recipe.WarmupSteps} --seed {recipe.Seed} --threads {recipe.Threads}"),
             FirstLosses = losses.Take(20).ToArray(),
-            LossCurve = curve,
+            LossCurve = progress.Curve,
             HeldOut = ZooManifest.ToSection(new HeldOutEvaluation { MaskedTokens = count, MlmLoss = evalLoss, Accuracy = evalAccuracy, UnigramLoss = uniLoss, UnigramAccuracy = uniAccuracy }),
             Timing = new PretrainTiming { MedianMsPerStep = median, TrainSeconds = trainSeconds, Note = $"{recipe.Threads} threads on a shared 2-core CPU machine" },
         };
-        AtomicFile.WriteAllText(Path.Combine(outDir, "manifest.json"), manifest.ToJson() + "\n");
+        WriteManifest(outDir, manifest);
         return manifest;
     }
+
+    public static void WriteManifest(string folder, ZooManifest manifest) =>
+        AtomicFile.WriteAllText(Path.Combine(folder, "manifest.json"), manifest.ToJson() + "\n");
 
     /// <summary>Re-runs the first <paramref name="steps"/> steps of a shipped model's recipe from its own corpus and vocabulary.</summary>
     public static List<float> ReplayFirstSteps(string modelFolder, int steps)
     {
         var manifest = ZooManifest.Read(Path.Combine(modelFolder, "manifest.json"));
-        var lines = CorpusBuilder.ReadGzip(Path.Combine(modelFolder, manifest.Corpus.File));
+        var lines = GzipLines.Read(Path.Combine(modelFolder, manifest.Corpus.File));
         var recipe = manifest.RecipeAs<MlmRecipe>();
         var (train, _) = SplitHeldOut(lines, recipe.HeldOutFraction);
         var tokenizer = WordPieceTextTokenizer.FromFolder(modelFolder);
@@ -115,15 +113,9 @@ public static class Pretrainer
     }
 
     /// <summary>The corpus is shipped shuffled; its last ⌈fraction·n⌉ lines are the held-out split.</summary>
-    public static (List<string> Train, List<string> HeldOut) SplitHeldOut(IReadOnlyList<string> lines, double fraction)
+    public static (List<T> Train, List<T> HeldOut) SplitHeldOut<T>(IReadOnlyList<T> lines, double fraction)
     {
         var heldOut = (int)Math.Ceiling(lines.Count * fraction);
         return (lines.Take(lines.Count - heldOut).ToList(), lines.Skip(lines.Count - heldOut).ToList());
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }

@@ -1,5 +1,5 @@
-using System.Diagnostics;
 using System.Runtime.InteropServices;
+using PeftBench.Harness.Planning;
 using PeftBench.Reports;
 
 namespace PeftBench.Harness.Probes;
@@ -7,7 +7,8 @@ namespace PeftBench.Harness.Probes;
 /// <summary>Provenance recorded in every result: code version, packages, machine, threads, device.</summary>
 public static class EnvironmentProbe
 {
-    public static Provenance Capture(string device, int threads, long seed)
+    /// <param name="device">The device the cell ran on (<c>cuda:1</c> in a multi-device run, where the cell key says <c>cuda</c>).</param>
+    public static Provenance Capture(string device, int threads, long seed, string? precision = null)
     {
         var (commit, dirty) = Git();
         return new Provenance
@@ -23,10 +24,11 @@ public static class EnvironmentProbe
             },
             Os = RuntimeInformation.OSDescription,
             Cpu = CpuModel(),
-            Gpu = device.StartsWith("cuda", StringComparison.Ordinal) ? GpuModel() : null,
+            Gpu = DeviceNames.IsCuda(device) ? GpuModel(device) : null,
             Dotnet = RuntimeInformation.FrameworkDescription,
             Threads = threads,
             Device = device,
+            Precision = precision,
             Seed = seed,
             StartedUtc = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ", System.Globalization.CultureInfo.InvariantCulture),
             Hostname = Environment.MachineName,
@@ -43,29 +45,18 @@ public static class EnvironmentProbe
         catch (IOException) { return $"{RuntimeInformation.ProcessArchitecture} ({Environment.ProcessorCount} logical cores)"; }
     }
 
-    private static string? GpuModel() => Run("nvidia-smi", "--query-gpu=name,driver_version,memory.total --format=csv,noheader")?.Trim();
+    /// <summary>Name, driver and memory of the GPU the cell ran on (<c>cuda</c> alone: GPU 0, as libtorch picks).</summary>
+    private static string? GpuModel(string device) =>
+        ToolOutput.Run("nvidia-smi", $"--query-gpu=name,driver_version,memory.total --format=csv,noheader -i {DeviceNames.CudaIndex(device)}")?.Trim();
 
     /// <summary>Commit and dirty flag of the working directory's repository, cached per process.</summary>
     private static (string?, bool?) Git() => gitInfo.Value;
 
     private static readonly Lazy<(string?, bool?)> gitInfo = new(() =>
     {
-        var commit = Run("git", "rev-parse HEAD")?.Trim();
+        var commit = ToolOutput.Run("git", "rev-parse HEAD")?.Trim();
         if (string.IsNullOrEmpty(commit)) return (null, null);
-        var status = Run("git", "status --porcelain --untracked-files=no");
+        var status = ToolOutput.Run("git", "status --porcelain --untracked-files=no");
         return (commit, status is null ? null : status.Trim().Length > 0);
     });
-
-    private static string? Run(string file, string args)
-    {
-        try
-        {
-            using var p = Process.Start(new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false });
-            if (p is null) return null;
-            var output = p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            return p.ExitCode == 0 ? output : null;
-        }
-        catch (System.ComponentModel.Win32Exception) { return null; }
-    }
 }

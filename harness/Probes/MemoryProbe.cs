@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using PeftBench.Harness.Planning;
 
 namespace PeftBench.Harness.Probes;
 
@@ -17,9 +18,8 @@ public static class MemoryProbes
     /// <summary>NVML on CUDA (nvidia-smi sampling where NVML cannot be loaded), the process high-water mark on CPU.</summary>
     public static IMemoryProbe For(string device)
     {
-        if (!device.StartsWith("cuda", StringComparison.Ordinal)) return new ProcessHighWaterMarkProbe();
-        var index = device.Contains(':') ? uint.Parse(device[(device.IndexOf(':') + 1)..], CultureInfo.InvariantCulture) : 0u;
-        return NvmlMemoryProbe.TryCreate(index, out _) ?? (IMemoryProbe)new NvidiaSmiMemoryProbe();
+        if (!DeviceNames.IsCuda(device)) return new ProcessHighWaterMarkProbe();
+        return NvmlMemoryProbe.TryCreate((uint)DeviceNames.CudaIndex(device), out _) ?? (IMemoryProbe)new NvidiaSmiMemoryProbe();
     }
 }
 

@@ -29,7 +29,8 @@ public sealed class CellRunner(IMemoryProbe memory)
     public CellResult Run(PlannedCell cell, Action<int, int, double>? onStep = null)
     {
         var total = Stopwatch.StartNew();
-        var started = EnvironmentProbe.Capture(cell.Device, cell.Threads, cell.Seed);
+        var started = EnvironmentProbe.Capture(cell.RunsOn, cell.Threads, cell.Seed, cell.Precision.Description);
+        if (cell.NotApplicable is { } reason) return Result(cell, started, CellStatus.NotApplicable, reason, null, null, null, null);
         try
         {
             return RunCore(cell, started, total, onStep);
@@ -40,10 +41,14 @@ public sealed class CellRunner(IMemoryProbe memory)
         }
     }
 
+    /// <summary>A failed result for a cell that produced none itself (its worker process died), with the reason.</summary>
+    public static CellResult Failed(PlannedCell cell, string reason) =>
+        Result(cell, EnvironmentProbe.Capture(cell.RunsOn, cell.Threads, cell.Seed, cell.Precision.Description), CellStatus.Failed, reason, null, null, null, null);
+
     private CellResult RunCore(PlannedCell cell, Provenance provenance, Stopwatch total, Action<int, int, double>? onStep)
     {
         torch.set_num_threads(cell.Threads);
-        var device = torch.device(cell.Device);
+        var device = torch.device(cell.RunsOn);
         var seeds = new SeedTree(cell.Seed);
         var recipe = cell.Profile.Recipe;
         var isRegression = cell.Task.Head.IsRegression;
@@ -51,7 +56,7 @@ public sealed class CellRunner(IMemoryProbe memory)
 
         var setup = Stopwatch.StartNew();
         seeds.SeedGlobal("backbone");
-        using var model = new SequenceClassifier(cell.Model.CreateBackbone(device), cell.Task.Head.Outputs, cell.Model.Config.HiddenDropoutProb, device);
+        using var model = new SequenceClassifier(cell.Model.CreateBackbone(device), cell.Task.Head.Outputs, cell.Model.HeadDropout, device);
         seeds.SeedGlobal("head");
         ReinitialiseHead(model);
         var context = new MethodContext(device, seeds.Generator("adapter-init"))
@@ -60,8 +65,10 @@ public sealed class CellRunner(IMemoryProbe memory)
         };
         var attachment = cell.Method.Apply(model, cell.Config, context);
         model.SetHeadTrainable(true);
-        // Soft prompts take positions from the text: truncate inputs so prompt + text fit the position table.
-        var splits = Encode(cell, cell.Model.Config.MaxSequenceLength - (int)(model.Sites.InputEmbeddings?.AddedPositions ?? 0));
+        cell.Precision.ApplyTo(model);
+        // Soft prompts and key/value prefixes take positions from the text: truncate inputs so they fit the position table.
+        var splits = Encode(cell, cell.Model.MaxSequenceLength - (int)(model.Sites.InputEmbeddings?.AddedPositions ?? 0)
+            - (int)model.Sites.PrefixPositions);
         var counts = model.CountParameters();
         var predicted = cell.Method.CountTrainable(cell.Model.Sites, cell.Config);
         if (predicted != counts.MethodTrainable)
@@ -77,7 +84,7 @@ public sealed class CellRunner(IMemoryProbe memory)
             return primary.Compute(p.Values, devSplit.Labels.Take(p.Values.Length).ToList());
         }
         var outcome = Trainer.Train(model, attachment, splits["train"], isRegression, recipe, seeds, device, onStep, DevScore);
-        var parameters = Summary(counts);
+        var parameters = Summary(counts) with { MethodSaved = attachment.SavedParameters(model) };
         if (outcome.DivergedReason is not null)
             return Result(cell, provenance, CellStatus.Diverged, outcome.DivergedReason, null, parameters,
                 Measure(outcome, setup, 0, double.NaN, null, total), cell.Task) with { History = [.. outcome.History] };
@@ -139,7 +146,7 @@ public sealed class CellRunner(IMemoryProbe memory)
     /// </summary>
     private IReadOnlyList<TokenBatch> CalibrationBatches(PlannedCell cell, SeedTree seeds, Device device, int maxExamples)
     {
-        var train = Encode(cell, cell.Model.Config.MaxSequenceLength)["train"];
+        var train = Encode(cell, cell.Model.MaxSequenceLength)["train"];
         var random = seeds.Random("calibration");
         var order = Enumerable.Range(0, train.Count).ToArray();
         random.Shuffle(order);
@@ -230,6 +237,7 @@ public sealed class CellRunner(IMemoryProbe memory)
                 Recipe = cell.Profile.Recipe.ToJson(),
                 Device = cell.Device,
                 Threads = cell.Threads,
+                Precision = cell.Precision.Id,
             },
             Metrics = metrics ?? new(),
             PrimaryMetric = cell.Task.Primary.Name,

@@ -22,7 +22,7 @@ public sealed class ResultStore(string runDirectory)
         catch (System.Text.Json.JsonException) { return null; } // unreadable: treat as not run; it is rewritten
     }
 
-    public bool IsFinished(string key) => TryRead(key) is { Status: CellStatus.Ok or CellStatus.Diverged };
+    public bool IsFinished(string key) => TryRead(key) is { Status: CellStatus.Ok or CellStatus.Diverged or CellStatus.NotApplicable };
 
     public void Write(CellResult result) => AtomicFile.WriteAllText(PathFor(result.Key), ResultJson.Serialize(result));
 }

@@ -5,9 +5,16 @@ namespace PeftBench.Reports.Aggregation;
 /// </summary>
 public static class Aggregator
 {
-    public static RunSummary Summarize(IReadOnlyList<CellResult> cells, ReportOptions? options = null)
+    public static RunSummary Summarize(IReadOnlyList<CellResult> allCells, ReportOptions? options = null)
     {
         options ??= new ReportOptions();
+        // A method that cannot apply to a backbone has no row for it: it is listed with its reason, not scored as missing.
+        var notApplicable = allCells.Where(c => c.Status == CellStatus.NotApplicable)
+            .GroupBy(c => (c.Cell.Model, c.Cell.Method))
+            .Select(g => new NotApplicableMethod(g.Key.Model, g.Key.Method, g.First().Error ?? "", g.Count()))
+            .OrderBy(n => n.Model, StringComparer.Ordinal).ThenBy(n => n.Method, StringComparer.Ordinal)
+            .ToList();
+        var cells = allCells.Where(c => c.Status != CellStatus.NotApplicable).ToList();
         var ok = cells.Where(c => c.IsOk).ToList();
 
         var groups = cells.GroupBy(c => GroupKey.Of(c.Cell))
@@ -48,6 +55,7 @@ public static class Aggregator
                 .OrderBy(c => c.Task, StringComparer.Ordinal).ThenBy(c => c.Method, StringComparer.Ordinal)
                 .ThenBy(c => c.Budget ?? "", StringComparer.Ordinal).ThenBy(c => c.Seed).ThenBy(c => c.Key, StringComparer.Ordinal)
                 .ToList(),
+            NotApplicable = notApplicable,
         };
     }
 

@@ -18,6 +18,8 @@ public sealed record RunSummary
     public IReadOnlyList<TaskAggregate> Groups { get; init; } = [];
     public IReadOnlyList<SuiteAverage> SuiteAverages { get; init; } = [];
     public IReadOnlyList<NotOkCell> NotOk { get; init; } = [];
+    /// <summary>(model, method) pairs the method cannot apply to, with the reason; their cells are in no other list.</summary>
+    public IReadOnlyList<NotApplicableMethod> NotApplicable { get; init; } = [];
 
     public TaskAggregate? Group(string task, MethodKey m) =>
         Groups.FirstOrDefault(g => g.Task == task && g.Model == m.Model && g.Method == m.Method && g.Budget == m.Budget);

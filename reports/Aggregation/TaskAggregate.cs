@@ -56,4 +56,7 @@ public sealed record ParameterMeans(
 }
 
 /// <summary>A cell that is not ok, as listed under the tables.</summary>
+/// <summary>A method that cannot apply to a backbone, the reason it gave, and how many planned cells that covered.</summary>
+public sealed record NotApplicableMethod(string Model, string Method, string Reason, int Cells);
+
 public sealed record NotOkCell(string Key, string Status, string Task, string Model, string Method, string? Budget, long Seed, string? Error);

@@ -69,7 +69,7 @@ public static class BaselineJson
             var c = f.Cells[i];
             if (c is null) { yield return $"cell {i} is null"; continue; }
             if (string.IsNullOrWhiteSpace(c.Key)) yield return $"cell {i} has no key";
-            if (c.Status is not (CellStatus.Ok or CellStatus.Failed or CellStatus.Diverged)) yield return $"cell {i} ({c.Key}) has unknown status '{c.Status}'";
+            if (c.Status is not (CellStatus.Ok or CellStatus.Failed or CellStatus.Diverged or CellStatus.NotApplicable)) yield return $"cell {i} ({c.Key}) has unknown status '{c.Status}'";
             if (c.Metrics.Values.Any(v => !double.IsFinite(v))) yield return $"cell {i} ({c.Key}) has a non-finite metric";
         }
         foreach (var dup in f.Cells.Where(c => c is not null).GroupBy(c => c.Key).Where(g => g.Count() > 1))

@@ -35,6 +35,23 @@ public class RandomInitControlTests
     }
 
     [Test]
+    public void TheDecoderControlGetsLlamasInit()
+    {
+        var pretrained = Composition.OpenModel("tiny-llama");
+        var control = Composition.OpenModel("tiny-llama" + ZooBackboneSource.RandomInitSuffix);
+        Assert.That((control.ModelType, control.ParameterCount), Is.EqualTo(("llama", pretrained.ParameterCount)));
+        manual_seed(7);
+        using var a = control.CreateBackbone(CPU);
+        using var p = pretrained.CreateBackbone(CPU);
+        var wa = a.named_parameters().ToDictionary(x => x.name, x => x.parameter);
+        var wp = p.named_parameters().ToDictionary(x => x.name, x => x.parameter);
+        const string query = "layers.0.self_attn.q_proj.weight";
+        Assert.That(wa[query].eq(wp[query]).all().item<bool>(), Is.False);
+        Assert.That(wa[query].std().item<float>(), Is.EqualTo(0.02f).Within(0.002f));
+        Assert.That(wa["layers.0.input_layernorm.weight"].eq(1).all().item<bool>());
+    }
+
+    [Test]
     public void TheControlIsListedBesideTheShippedModel()
     {
         Assert.That(Composition.ModelDescriptions().Select(d => d.Id), Is.SupersetOf(new[] { "tiny-bert", "tiny-bert:random-init" }));

@@ -32,6 +32,18 @@ public class RunTests
     }
 
     [Test]
+    public void ADecoderRunsClassificationCellsThroughItsScoreHead()
+    {
+        var dir = Directory.CreateTempSubdirectory("peftbench-decoder").FullName;
+        var request = Request(dir, "lora", "prompt-tuning") with { Tasks = new[] { "glue/rte" }, Models = new[] { "tiny-llama" } };
+        Assert.That(RunCommand.Execute(request, Composition, new TestConsole()), Is.EqualTo(ExitCodes.Ok));
+        var cells = Trained(dir).ToList();
+        Assert.That(cells.Select(c => (c.Cell.Model, c.Cell.Method, c.Status)),
+            Is.EquivalentTo(new[] { ("tiny-llama", "lora", CellStatus.Ok), ("tiny-llama", "prompt-tuning", CellStatus.Ok) }));
+        Assert.That(cells.Single(c => c.Cell.Method == "lora").Parameters!.Head, Is.EqualTo(2 * 128), "score head: 2 labels × d, no bias");
+    }
+
+    [Test]
     public void AFinishedRunIsSkippedAndAMissingCellIsRedone()
     {
         var dir = Directory.CreateTempSubdirectory("peftbench-resume").FullName;

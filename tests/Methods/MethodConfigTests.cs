@@ -20,7 +20,9 @@ public sealed class MethodConfigTests
             Is.EquivalentTo(new[] { "full-ft", "linear-probe", "bitfit", "lora", "houlsby", "prompt-tuning",
                 "rslora", "lora-fa", "lora-plus", "dora", "pissa", "milora", "olora", "corda",
                 "vera", "fourierft", "loha", "lokr", "oft", "boft", "hra", "flora", "slora", "nlora", "inttune",
-                "adalora", "increlora", "triadaptlora", "kasa", "mos" }));
+                "adalora", "increlora", "triadaptlora", "kasa", "mos",
+                "ia3", "ssf", "ln-tuning", "pfeiffer", "parallel-adapter", "adaptformer", "compacter", "compacter-pp",
+                "prefix-tuning", "p-tuning-v2", "p-tuning", "adaption-prompt", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept" }));
 
     [Test]
     public void DefaultHyperparameters()
@@ -55,9 +57,13 @@ public sealed class MethodConfigTests
             Assert.That(Get("prompt-tuning").Knob!.Name, Is.EqualTo("prompt_length"));
             // Listed by exclusion: every method registered from here on is expected to merge unless it says so.
             Assert.That(MethodCatalog.Create().All.Where(m => !m.CanMerge).Select(m => m.Id),
-                Is.EquivalentTo(new[] { "full-ft", "linear-probe", "bitfit", "houlsby", "prompt-tuning" }));
+                Is.EquivalentTo(new[] { "full-ft", "linear-probe", "bitfit", "houlsby", "prompt-tuning", "ln-tuning", "pfeiffer", "parallel-adapter",
+                    "adaptformer", "compacter", "compacter-pp",
+                    "prefix-tuning", "p-tuning-v2", "p-tuning", "adaption-prompt", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept" }));
             Assert.That(MethodCatalog.Create().All.Where(m => m.CanMerge).Select(m => m.Id), Does.Contain("lora"));
-            Assert.That(MethodCatalog.Create().All.Where(m => !m.PreservesOutputAtInit).Select(m => m.Id), Is.EquivalentTo(new[] { "prompt-tuning", "fourierft", "nlora", "inttune", "kasa" }));
+            // The zero-gated adaption prompt preserves the output; prefixes, inserted tokens and ReFT's edits do not.
+            Assert.That(MethodCatalog.Create().All.Where(m => !m.PreservesOutputAtInit).Select(m => m.Id), Is.EquivalentTo(new[] { "prompt-tuning", "fourierft", "nlora", "inttune", "kasa", "ssf", "pfeiffer",
+                "prefix-tuning", "p-tuning-v2", "p-tuning", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept" }));
         });
     }
 
@@ -188,23 +194,14 @@ public sealed class MethodConfigTests
     }
 
     [Test]
-    public void BitFitFlagsABackboneWithoutBiases()
+    public void BitFitIsNotApplicableToABackboneWithoutBiases()
     {
         using var biasFree = new BiasFreeBlock();
         var sites = SiteRegistry.Discover(biasFree, layerCount: 1, hiddenSize: 8);
-        var problems = Get("bitfit").Validate(Get("bitfit").DefaultConfig, sites).ToList();
-        Assert.That(problems, Has.Count.EqualTo(1));
-        Assert.That(problems[0], Does.Contain("no bias"));
+        Assert.That(Get("bitfit").NotApplicableReason(sites), Does.Contain("no bias"));
+        Assert.That(Get("bitfit").Validate(Get("bitfit").DefaultConfig, sites), Is.Empty, "not a settings problem: no setting fixes it");
         Assert.That(Get("bitfit").CountTrainable(sites, Get("bitfit").DefaultConfig), Is.Zero);
-    }
-
-    /// <summary>A Llama-like block: projections without bias, no LayerNorm.</summary>
-    private sealed class BiasFreeBlock : nn.Module
-    {
-        private readonly AdaptableLinear q_proj = new(8, 8, SiteRoles.Query, 0, hasBias: false);
-        private readonly AdaptableLinear v_proj = new(8, 8, SiteRoles.Value, 0, hasBias: false);
-
-        public BiasFreeBlock() : base(nameof(BiasFreeBlock)) => RegisterComponents();
+        Assert.That(Get("lora").NotApplicableReason(sites), Is.Null);
     }
 
     [Test]

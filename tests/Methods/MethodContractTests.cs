@@ -54,6 +54,23 @@ public sealed class MethodContractTests
         ["triadaptlora"] = _ => false,
         ["kasa"] = _ => false,
         ["mos"] = _ => false,
+        ["ia3"] = _ => false,
+        ["ssf"] = _ => false,
+        ["ln-tuning"] = name => name.Contains(".LayerNorm.", StringComparison.Ordinal),
+        ["pfeiffer"] = _ => false,
+        ["parallel-adapter"] = _ => false,
+        ["adaptformer"] = _ => false,
+        ["compacter"] = name => name.Contains(".LayerNorm.", StringComparison.Ordinal),
+        ["compacter-pp"] = name => name.Contains(".LayerNorm.", StringComparison.Ordinal),
+        ["prefix-tuning"] = _ => false,
+        ["p-tuning-v2"] = _ => false,
+        ["p-tuning"] = _ => false,
+        ["adaption-prompt"] = _ => false,
+        ["loreft"] = _ => false,
+        ["direft"] = _ => false,
+        ["vpt-shallow"] = _ => false,
+        ["vpt-deep"] = _ => false,
+        ["dept"] = _ => false,
     };
 
     /// <summary>
@@ -66,7 +83,18 @@ public sealed class MethodContractTests
     private static readonly IReadOnlySet<string> WithoutPeftCheckpoint = new HashSet<string>
     {
         "full-ft", "linear-probe", "bitfit", "houlsby", "prompt-tuning", "flora", "slora", "nlora", "inttune",
-        "increlora", "triadaptlora", "mos",
+        "increlora", "triadaptlora", "mos", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept", "ssf", "pfeiffer", "parallel-adapter", "adaptformer", "compacter", "compacter-pp",
+    };
+
+    /// <summary>
+    /// For the peft-layout round trip: a key the folder must hold and the target_modules it must write on the tiny model,
+    /// for the methods whose defaults are not LoRA's query and value. (IA)³ names its FFN layers by a suffix that leaves
+    /// attention.output.dense out; LN-tuning stores each norm's trained copy under ln_tuning_layers.
+    /// </summary>
+    private static readonly IReadOnlyDictionary<string, (string Key, string[] TargetModules)> PeftLayout = new Dictionary<string, (string, string[])>
+    {
+        ["ia3"] = ("base_model.model.bert.encoder.layer.0.attention.self.key.ia3_l", ["key", "value", "layer.0.output.dense", "layer.1.output.dense"]),
+        ["ln-tuning"] = ("base_model.model.bert.encoder.layer.0.attention.output.LayerNorm.ln_tuning_layers.weight", ["LayerNorm"]),
     };
 
     /// <summary>
@@ -78,9 +106,12 @@ public sealed class MethodContractTests
 
     /// <summary>
     /// Methods whose init draws nothing (OFT and BOFT start at the identity rotation, as in peft; NLoRA and IntTune
-    /// copy rows and columns of W₀): the seed cannot change them.
+    /// copy rows and columns of W₀; (IA)³'s vectors start at 1): the seed cannot change them.
     /// </summary>
-    private static readonly IReadOnlySet<string> DeterministicInit = new HashSet<string> { "oft", "boft", "nlora", "inttune" };
+    private static readonly IReadOnlySet<string> DeterministicInit = new HashSet<string> { "oft", "boft", "nlora", "inttune", "ia3" };
+
+    /// <summary>The tiny model a method's contract runs on: the encoder, or the ViT for visual prompts.</summary>
+    private static TinyModel Tiny(IPeftMethod method) => TinyModel.For(method);
 
     /// <summary>Same shape and every element equal (bit-identical for finite values).</summary>
     private static bool Same(Tensor a, Tensor b)
@@ -103,10 +134,10 @@ public sealed class MethodContractTests
         {
             Assert.That(method.Id, Is.EqualTo(method.Id.ToLowerInvariant()));
             Assert.That(method.Version, Is.EqualTo(Versions.GetValueOrDefault(method.Id, 1)));
-            Assert.That(method.Family, Is.AnyOf("baseline", "selective", "low-rank", "orthogonal", "adapter", "prompt"));
+            Assert.That(method.Family, Is.AnyOf("baseline", "selective", "low-rank", "orthogonal", "adapter", "prompt", "scaling"));
             Assert.That(method.Citation, Is.Not.Empty);
             Assert.That(method.Description, Is.Not.Empty);
-            Assert.That(method.Validate(method.DefaultConfig, TinyBert.Create().Sites), Is.Empty, "defaults must be valid on the tiny model");
+            Assert.That(method.Validate(method.DefaultConfig, Tiny(method).Create().Sites), Is.Empty, "defaults must be valid on the tiny model");
         });
     }
 
@@ -114,7 +145,7 @@ public sealed class MethodContractTests
     [TestCaseSource(nameof(Methods))]
     public void TrainsOnlyWhatItsPolicySays(IPeftMethod method)
     {
-        using var model = TinyBert.Create();
+        using var model = Tiny(method).Create();
         method.Apply(model, method.DefaultConfig, TinyBert.Context(7));
         var policy = OtherTrainable[method.Id];
         Assert.Multiple(() =>
@@ -146,7 +177,7 @@ public sealed class MethodContractTests
             configs.AddRange(new[] { knob.Min, 3 }.Select(v => method.WithKnob(method.DefaultConfig, v)));
         foreach (var config in configs)
         {
-            using var model = TinyBert.Create();
+            using var model = Tiny(method).Create();
             var predicted = method.CountTrainable(model.Sites, config);
             method.Apply(model, config, TinyBert.Context(7));
             var counts = model.CountParameters();
@@ -159,17 +190,33 @@ public sealed class MethodContractTests
         }
     }
 
+    // (b′) resolving what the config leaves to the model (a bottleneck as d / reduction_factor) changes nothing that is built.
+    [TestCaseSource(nameof(Methods))]
+    public void ResolvingOnTheModelKeepsTheCountAndIsIdempotent(IPeftMethod method)
+    {
+        using var model = TinyBert.Create();
+        var resolved = method.Resolve(model.Sites, method.DefaultConfig);
+        Assert.Multiple(() =>
+        {
+            Assert.That(method.CountTrainable(model.Sites, resolved), Is.EqualTo(method.CountTrainable(model.Sites, method.DefaultConfig)));
+            Assert.That(method.Validate(resolved, model.Sites), Is.Empty);
+            Assert.That(method.Resolve(model.Sites, resolved), Is.EqualTo(resolved));
+            if (method.Knob is not null) Assert.That(method.KnobValue(resolved), Is.InRange(method.Knob.Min, method.Knob.Max), "the knob value a result records");
+        });
+    }
+
     // (c) zero-initialised updates leave the logits unchanged; methods that say otherwise must change them.
     [TestCaseSource(nameof(Methods))]
     public void OutputAtInitMatchesTheFlag(IPeftMethod method)
     {
-        using var model = TinyBert.Create();
-        var (batch, _) = TinyBert.Batch();
+        using var model = Tiny(method).Create();
+        var (batch, _) = Tiny(method).Batch();
         using var before = TinyBert.Logits(model, batch);
         method.Apply(model, method.DefaultConfig, TinyBert.Context(7));
         model.eval();
         using var after = TinyBert.Logits(model, batch);
         var diff = (after - before).abs().max().item<float>();
+        TestContext.Out.WriteLine($"{method.Id}: max |logit change at init| = {diff:E2}");
         if (method.PreservesOutputAtInit) Assert.That(diff, Is.LessThan(1e-6f));
         else Assert.That(diff, Is.GreaterThan(1e-6f), "the method says it changes the output at init, but it does not");
     }
@@ -178,8 +225,8 @@ public sealed class MethodContractTests
     [TestCaseSource(nameof(Methods))]
     public void OneStepLowersTheLossAndKeepsFrozenWeights(IPeftMethod method)
     {
-        using var model = TinyBert.Create();
-        var (batch, labels) = TinyBert.Batch();
+        using var model = Tiny(method).Create();
+        var (batch, labels) = Tiny(method).Batch();
         var attachment = method.Apply(model, method.DefaultConfig, TinyBert.Context(7));
         model.eval();
         var frozen = model.named_parameters().Where(p => !p.parameter.requires_grad)
@@ -206,8 +253,8 @@ public sealed class MethodContractTests
     [TestCaseSource(nameof(Methods))]
     public void MergeMatchesAndUnmergeRestores(IPeftMethod method)
     {
-        using var model = TinyBert.Create();
-        var (batch, labels) = TinyBert.Batch();
+        using var model = Tiny(method).Create();
+        var (batch, labels) = Tiny(method).Batch();
         if (!method.CanMerge)
         {
             method.Apply(model, method.DefaultConfig, TinyBert.Context(7));
@@ -254,8 +301,8 @@ public sealed class MethodContractTests
         var directory = Path.Combine(Path.GetTempPath(), $"peftbench-native-{method.Id}-{Environment.ProcessId}");
         try
         {
-            using var trained = TinyBert.Create();
-            var (batch, labels) = TinyBert.Batch();
+            using var trained = Tiny(method).Create();
+            var (batch, labels) = Tiny(method).Batch();
             var config = method.DefaultConfig.With("learning_rate", "0.01");
             var attachment = method.Apply(trained, config, TinyBert.Context(7));
             trained.eval();
@@ -265,7 +312,7 @@ public sealed class MethodContractTests
             using var expected = TinyBert.Logits(trained, batch);
             NativeAdapterCheckpoint.Save(trained, method, config, directory);
             var folder = NativeAdapterCheckpoint.Load(directory);
-            using var fresh = TinyBert.Create();
+            using var fresh = Tiny(method).Create();
             var loadedConfig = NativeAdapterCheckpoint.ApplyTo(folder, fresh, method, TinyBert.Context(99));
             fresh.eval();
             using var actual = TinyBert.Logits(fresh, batch);
@@ -291,7 +338,7 @@ public sealed class MethodContractTests
     {
         List<(string Name, Tensor Value)> Init(ulong seed)
         {
-            using var model = TinyBert.Create();
+            using var model = Tiny(method).Create();
             // Disturb the global generator: the init must not depend on it.
             torch.manual_seed((long)seed * 31 + 5);
             var backboneBuffers = model.named_buffers().Select(b => b.name).ToHashSet();
@@ -322,7 +369,7 @@ public sealed class MethodContractTests
     [TestCaseSource(nameof(Methods))]
     public void FitsAFeasibleBudgetAndRefusesAnImpossibleOne(IPeftMethod method)
     {
-        using var model = TinyBert.Create();
+        using var model = Tiny(method).Create();
         var sites = model.Sites;
         var config = method.DefaultConfig;
         var backbone = sites.BackboneParameters;
@@ -332,16 +379,18 @@ public sealed class MethodContractTests
             return;
         }
         // 5% above the count at knob value 4: the fitter must pick 4 where neighbouring values are ≥ 20% away.
-        // Where a knob step is finer (VeRA's r adds one parameter per target), it must pick the closest count instead.
+        // Where a knob step is finer (VeRA's r adds one parameter per target), it must pick the closest count the knob's
+        // range allows instead (prefix tuning's MLP dwarfs its per-position step, and its length is capped by positions).
         long CountAt(int v) => method.CountTrainable(sites, method.WithKnob(config, v));
+        var range = method.KnobFor(sites, config) ?? method.Knob;
         var atFour = CountAt(4);
-        var coarse = CountAt(5) - atFour >= 0.2 * atFour || (method.KnobFor(sites, config) ?? method.Knob).Max == 4;
+        var coarse = CountAt(5) - atFour >= 0.2 * atFour || range.Max == 4;
         var budget = Budget.Parse(((long)Math.Round(atFour * 1.05)).ToString(System.Globalization.CultureInfo.InvariantCulture));
         var fit = BudgetFitter.Fit(method, sites, config, budget, backbone);
         Assert.Multiple(() =>
         {
             if (coarse) Assert.That(fit.KnobValue, Is.EqualTo(4));
-            else Assert.That(new[] { fit.KnobValue - 1, fit.KnobValue + 1 }.Select(v => Math.Abs(CountAt(v) - fit.TargetParameters)),
+            else Assert.That(new[] { fit.KnobValue - 1, fit.KnobValue + 1 }.Where(v => v >= range.Min && v <= range.Max).Select(v => Math.Abs(CountAt(v) - fit.TargetParameters)),
                 Has.All.GreaterThanOrEqualTo(Math.Abs(fit.AchievedParameters - fit.TargetParameters)), "the fitted count is the closest");
             Assert.That(method.KnobValue(fit.Config), Is.EqualTo(fit.KnobValue));
             Assert.That(Math.Abs(fit.RelativeError), Is.LessThanOrEqualTo(0.06));
@@ -360,7 +409,7 @@ public sealed class MethodContractTests
     public void RejectsAnotherMethodsConfig(IPeftMethod method)
     {
         var foreign = MethodCatalog.Create().All.First(m => m.DefaultConfig.GetType() != method.DefaultConfig.GetType()).DefaultConfig;
-        Assert.That(method.Validate(foreign, TinyBert.Create().Sites), Has.Some.Contains("expected"));
+        Assert.That(method.Validate(foreign, Tiny(method).Create().Sites), Has.Some.Contains("expected"));
     }
 
     // (i) adapter checkpoint in peft's layout: train, save, load into a fresh model, identical logits.
@@ -377,8 +426,8 @@ public sealed class MethodContractTests
         var directory = Path.Combine(Path.GetTempPath(), $"peftbench-ckpt-{method.Id}-{Environment.ProcessId}");
         try
         {
-            using var trained = TinyBert.Create();
-            var (batch, labels) = TinyBert.Batch();
+            using var trained = Tiny(method).Create();
+            var (batch, labels) = Tiny(method).Batch();
             var config = method.DefaultConfig.With("learning_rate", "0.01");
             var attachment = method.Apply(trained, config, TinyBert.Context(7));
             trained.eval();
@@ -388,19 +437,35 @@ public sealed class MethodContractTests
             PeftAdapterCheckpoint.Save(trained, method, config, directory);
 
             var folder = PeftAdapterCheckpoint.Load(directory);
-            using var fresh = TinyBert.Create();
+            using var fresh = Tiny(method).Create();
             var loadedConfig = PeftAdapterCheckpoint.ApplyTo(folder, fresh, method, TinyBert.Context(99));
             fresh.eval();
             using var actual = TinyBert.Logits(fresh, batch);
             var diff = (actual - expected).abs().max().item<float>();
             TestContext.Out.WriteLine($"{method.Id}: max |loaded − trained| logits = {diff:E2}");
+            var peftType = folder.AdapterConfig["peft_type"]!.GetValue<string>();
             Assert.Multiple(() =>
             {
                 Assert.That(folder.MethodId, Is.EqualTo(method.Id));
                 Assert.That(loadedConfig, Is.EqualTo(config));
-                Assert.That(folder.Tensors.Keys, Has.Some.StartsWith("base_model.model.bert.encoder.layer.0.attention.self.query."));
-                Assert.That(folder.Tensors.Keys, Has.Some.EqualTo("base_model.model.classifier.out_proj.weight"));
-                Assert.That(folder.AdapterConfig["target_modules"]!.AsArray().Select(t => t!.GetValue<string>()), Is.EqualTo(new[] { "query", "value" }));
+                switch (peftType)
+                {
+                    // Prompt learning: peft wraps the transformers model directly (head under base_model.) and saves the prompt as one tensor.
+                    case "PREFIX_TUNING" or "P_TUNING":
+                        Assert.That(folder.Tensors.Keys, Has.Some.EqualTo("prompt_embeddings"));
+                        Assert.That(folder.Tensors.Keys, Has.Some.EqualTo("base_model.classifier.out_proj.weight"));
+                        break;
+                    case "ADAPTION_PROMPT":
+                        Assert.That(folder.Tensors.Keys, Has.Some.EqualTo("base_model.model.bert.encoder.layer.1.attention.self.adaption_prompt"));
+                        Assert.That(folder.Tensors.Keys, Has.Some.EqualTo("base_model.model.classifier.out_proj.weight"));
+                        break;
+                    default:
+                        var (key, targetModules) = PeftLayout.GetValueOrDefault(method.Id, ("base_model.model.bert.encoder.layer.0.attention.self.query.", ["query", "value"]));
+                        Assert.That(folder.Tensors.Keys, Has.Some.StartsWith(key));
+                        Assert.That(folder.Tensors.Keys, Has.Some.EqualTo("base_model.model.classifier.out_proj.weight"));
+                        Assert.That(folder.AdapterConfig["target_modules"]!.AsArray().Select(t => t!.GetValue<string>()), Is.EqualTo(targetModules));
+                        break;
+                }
                 Assert.That(diff, Is.EqualTo(0f), "logits of the reloaded model");
             });
         }
@@ -418,7 +483,7 @@ public sealed class MethodContractTests
         {
             Assert.Pass($"{method.Id} has a fixed trainable count (no knob); budgets do not apply.");
         }
-        using var model = TinyBert.Create();
+        using var model = Tiny(method).Create();
         var sites = model.Sites;
         var config = method.DefaultConfig;
         var knob = method.KnobFor(sites, config)!;

@@ -28,7 +28,7 @@ public sealed class PeftInteropTests
     {
         ["lora"] = "lora", ["rslora"] = "rslora", ["dora"] = "dora", ["lora-all"] = "lora",
         ["loha"] = "loha", ["lokr"] = "lokr", ["oft"] = "oft", ["boft"] = "boft",
-        ["vera"] = "vera", ["fourierft"] = "fourierft", ["hra"] = "hra", ["adalora"] = "adalora",
+        ["vera"] = "vera", ["fourierft"] = "fourierft", ["hra"] = "hra", ["adalora"] = "adalora", ["ia3"] = "ia3",
     };
 
     /// <summary>
@@ -46,6 +46,7 @@ public sealed class PeftInteropTests
         ["FOURIERFT"] = ["n_frequency", "scaling", "random_loc_seed", "fan_in_fan_out"],
         ["HRA"] = ["r", "apply_GS"],
         ["ADALORA"] = ["init_r", "target_r", "lora_alpha", "fan_in_fan_out"],
+        ["IA3"] = ["feedforward_modules", "fan_in_fan_out"],
     };
 
     public static IEnumerable<string> Fixtures() => MethodOf.Keys;
@@ -110,6 +111,65 @@ public sealed class PeftInteropTests
                 Assert.That(folder.ConfigJson, Is.Null, "peft writes no PeftBench metadata");
                 Assert.That(diff, Is.LessThanOrEqualTo(Tolerance), "logits against peft's");
             });
+        }
+    }
+
+    /// <summary>
+    /// peft's PREFIX_TUNING folder (prompt_embeddings [l, 2·L·d], the head under <c>base_model.</c>) gives peft's logits: the
+    /// prefix layout, the extended mask and the position ids (the text numbered after the prefix, as Hugging Face's
+    /// past_key_values number it) agree with peft on RoBERTa.
+    /// </summary>
+    [Test]
+    public void PeftsPrefixTuningFolderGivesPeftsLogits()
+    {
+        var (model, folder, config, _) = LoadInto(PeftDir("prefix-tuning"));
+        using (model)
+        {
+            using var logits = Logits(model);
+            var diff = MaxAbs(logits, Reference.Value["prefix-tuning_logits"]);
+            TestContext.Out.WriteLine($"prefix-tuning: max |ours − peft| logits = {diff:E2} (base model differs by {MaxAbs(logits, Reference.Value["base_logits"]):E2})");
+            Assert.Multiple(() =>
+            {
+                Assert.That(folder.MethodId, Is.EqualTo("prefix-tuning"));
+                Assert.That(config, Is.EqualTo(new PrefixTuningConfig { PrefixLength = 4, Reparameterize = false }));
+                Assert.That(diff, Is.LessThanOrEqualTo(Tolerance), "logits against peft's");
+            });
+        }
+    }
+
+    /// <summary>A PREFIX_TUNING folder we write has peft's tensor names and shapes and peft's values for the fields that define the prefix.</summary>
+    [Test]
+    public void OurPrefixTuningFolderHasPeftsLayout()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), $"peftbench-interop-prefix-{Environment.ProcessId}");
+        try
+        {
+            var (model, peftFolder, config, method) = LoadInto(PeftDir("prefix-tuning"));
+            using (model)
+            {
+                using var expected = Logits(model);
+                PeftAdapterCheckpoint.Save(model, method, config, directory);
+                var (reloaded, ours, _, _) = LoadInto(directory, seed: 99);
+                using (reloaded)
+                {
+                    using var actual = Logits(reloaded);
+                    Assert.Multiple(() =>
+                    {
+                        Assert.That(MaxAbs(actual, expected), Is.EqualTo(0f), "logits of the reloaded model");
+                        Assert.That(ours.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value.shape),
+                            Is.EqualTo(peftFolder.Tensors.ToDictionary(kv => kv.Key, kv => kv.Value.shape)), "tensor names and shapes");
+                        Assert.That(ours.AdapterConfig.Select(kv => kv.Key).Where(k => !peftFolder.AdapterConfig.ContainsKey(k)), Is.Empty,
+                            "fields peft 0.21 does not write");
+                        foreach (var field in new[] { "peft_type", "task_type", "num_virtual_tokens", "token_dim", "num_layers", "num_attention_heads",
+                                     "num_transformer_submodules", "prefix_projection", "encoder_hidden_size", "inference_mode" })
+                            Assert.That(Canonical(ours.AdapterConfig[field]), Is.EqualTo(Canonical(peftFolder.AdapterConfig[field])), field);
+                    });
+                }
+            }
+        }
+        finally
+        {
+            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
         }
     }
 

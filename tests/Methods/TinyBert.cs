@@ -48,14 +48,14 @@ internal static class TinyBert
         return (new TokenBatch(ids, mask, null), labels);
     }
 
-    public static Tensor Logits(SequenceClassifier model, TokenBatch batch)
+    public static Tensor Logits(SequenceClassifier model, ModelInputs batch)
     {
         using var _ = no_grad();
         return model.call(batch).detach();
     }
 
     /// <summary>One AdamW step over the attachment's groups, in a dispose scope; returns the loss before the step.</summary>
-    public static float Step(SequenceClassifier model, optim.Optimizer optimizer, TokenBatch batch, Tensor labels)
+    public static float Step(SequenceClassifier model, optim.Optimizer optimizer, ModelInputs batch, Tensor labels)
     {
         using var scope = NewDisposeScope();
         optimizer.zero_grad();
@@ -65,7 +65,7 @@ internal static class TinyBert
         return loss.item<float>();
     }
 
-    public static float Loss(SequenceClassifier model, TokenBatch batch, Tensor labels)
+    public static float Loss(SequenceClassifier model, ModelInputs batch, Tensor labels)
     {
         using var scope = NewDisposeScope();
         using var _ = no_grad();
@@ -76,4 +76,49 @@ internal static class TinyBert
         optim.AdamW(attachment.ParameterGroups(model)
             .Select(g => new AdamW.ParamGroup(g.Parameters, lr: g.LearningRate))
             .ToList());
+}
+
+/// <summary>
+/// A small random ViT (d 32, 2 layers, 4 heads, 16×16 images in 8×8 patches: CLS + 4 patches) with a 3-class head and a
+/// fixed batch of 6 images: the contract model for methods that apply to patch sequences only (VPT).
+/// </summary>
+internal static class TinyVit
+{
+    public static VitConfig Config => new()
+    {
+        HiddenSize = 32, NumHiddenLayers = 2, NumAttentionHeads = 4, IntermediateSize = 64, ImageSize = 16, PatchSize = 8, NumChannels = 3,
+    };
+
+    public static SequenceClassifier Create()
+    {
+        torch.manual_seed(TinyBert.BackboneSeed);
+        var model = new SequenceClassifier(new VitModel(Config), TinyBert.Classes, headDropout: 0.1);
+        // The head as the cell runner re-initialises it (Kaiming-uniform, zero bias): the ViT head's own truncated-normal
+        // init comes out constant under TorchSharp 0.107 (every weight 0.02), which makes every logit 0 on LayerNormed features.
+        using (no_grad())
+            foreach (var (name, p) in model.Head.named_parameters())
+                if (name.EndsWith("weight", StringComparison.Ordinal)) nn.init.kaiming_uniform_(p, Math.Sqrt(5));
+                else p.zero_();
+        model.eval();
+        return model;
+    }
+
+    public static (ModelInputs Batch, Tensor Labels) Batch()
+    {
+        using var g = new Generator(99, CPU);
+        return (new PixelBatch(randn(new long[] { 6, 3, 16, 16 }, generator: g)), tensor(new long[] { 0, 1, 2, 0, 1, 2 }));
+    }
+}
+
+/// <summary>The contract model of a method: the tiny encoder, or the tiny ViT for methods that do not apply to text.</summary>
+internal sealed record TinyModel(string Name, Func<SequenceClassifier> Create, Func<(ModelInputs Batch, Tensor Labels)> Batch)
+{
+    public static readonly TinyModel Bert = new("tiny-bert", () => TinyBert.Create(), () => TinyBert.Batch());
+    public static readonly TinyModel Vit = new("tiny-vit", TinyVit.Create, TinyVit.Batch);
+
+    public static TinyModel For(IPeftMethod method)
+    {
+        using var probe = TinyBert.Create();
+        return method.NotApplicableReason(probe.Sites) is null ? Bert : Vit;
+    }
 }

@@ -101,6 +101,12 @@ public sealed class BuiltInArchitectureTests
         else if (methodId == "bitfit" && model.StartsWith("llama", StringComparison.Ordinal))
             Assert.That(() => Count(model, methodId, [], numLabels: 2), Throws.ArgumentException.With.Message.Contains("no bias terms"),
                 "LLaMA has no biases: BitFit is not applicable and says so");
+        else if (methodId.StartsWith("vpt-", StringComparison.Ordinal) && !model.StartsWith("vit", StringComparison.Ordinal))
+            Assert.That(() => Count(model, methodId, [], numLabels: 2), Throws.ArgumentException.With.Message.Contains("not applicable").And.Message.Contains("patches"),
+                "visual prompts need a patch sequence: VPT on a text model is not applicable and says so");
+        else if (methodId == "dept" && model.StartsWith("vit", StringComparison.Ordinal))
+            Assert.That(() => Count(model, methodId, [], numLabels: 2), Throws.ArgumentException.With.Message.Contains("not applicable").And.Message.Contains("token"),
+                "DePT updates token embeddings: not applicable to patches, and says so");
         else
         {
             var report = Count(model, methodId, [], numLabels: 2);

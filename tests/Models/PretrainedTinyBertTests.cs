@@ -39,7 +39,7 @@ public sealed class PretrainedTinyBertTests
     public void BeatsTheBestConstantGuessOnHeldOutMaskedTokens()
     {
         var manifest = ZooManifest.Read(Path.Combine(Folder, "manifest.json"));
-        var (_, heldOut) = Pretrainer.SplitHeldOut(CorpusBuilder.ReadGzip(Path.Combine(Folder, "corpus.txt.gz")), manifest.RecipeAs<MlmRecipe>().HeldOutFraction);
+        var (_, heldOut) = Pretrainer.SplitHeldOut(GzipLines.Read(Path.Combine(Folder, "corpus.txt.gz")), manifest.RecipeAs<MlmRecipe>().HeldOutFraction);
         var tokenizer = WordPieceTextTokenizer.FromFolder(Folder);
         var chunks = PackedChunks.Pack(heldOut, tokenizer, manifest.RecipeAs<MlmRecipe>().SequenceLength).Take(40).ToList();
         var specials = new HashSet<int> { tokenizer.PadId, tokenizer.ClsId, tokenizer.SepId, tokenizer.MaskId };

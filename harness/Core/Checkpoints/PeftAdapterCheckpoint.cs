@@ -41,10 +41,35 @@ public interface IPeftCheckpointMethod
     MethodConfig FromPeftConfig(JsonObject adapterConfig);
 
     /// <summary>
-    /// Adds what training decided to adapter_config.json (AdaLoRA's <c>rank_pattern</c>); nothing by default.
-    /// <paramref name="modulePrefix"/> is the backbone's model type (<c>bert</c>), which peft's keys start with.
+    /// Adds what depends on the model or on training to adapter_config.json (AdaLoRA's <c>rank_pattern</c>; (IA)³'s
+    /// target and feed-forward module names, which must tell two layers with the same last name apart); nothing by
+    /// default. <paramref name="modulePrefix"/> is the backbone's model type (<c>bert</c>), which peft's keys start with.
     /// </summary>
     void AddTrainedState(JsonObject adapterConfig, SequenceClassifier model, string modulePrefix) { }
+
+    /// <summary>
+    /// Tensors the method stores outside linear adapters, by module path relative to the backbone, each under peft's
+    /// name relative to that module (LN-tuning's norms: <c>ln_tuning_layers.weight</c>). They are the live tensors:
+    /// saving writes them, loading copies the folder's values into them. The modules' last names join target_modules.
+    /// None by default.
+    /// </summary>
+    IEnumerable<(string ModulePath, IReadOnlyDictionary<string, Tensor> Tensors)> PeftModuleTensors(SequenceClassifier model) => [];
+
+    /// <summary>
+    /// Tensors peft keys at the model level rather than per adapted linear, by their full key in adapter_model.safetensors:
+    /// prompt learning's <c>prompt_embeddings</c>, the adaption prompt's <c>base_model.model.….self_attn.adaption_prompt</c>.
+    /// Empty (the default) for linear adapters.
+    /// </summary>
+    IReadOnlyDictionary<string, Tensor> ModelTensorsToPeft(SequenceClassifier model) => new Dictionary<string, Tensor>();
+
+    /// <summary>Copies the folder's model-level tensors (all of the folder's tensors are offered) into the applied method; returns the keys it used.</summary>
+    IReadOnlyCollection<string> LoadModelTensors(SequenceClassifier model, IReadOnlyDictionary<string, Tensor> tensors) => Array.Empty<string>();
+
+    /// <summary>
+    /// Where peft keys the head: <c>base_model.model.</c> under a tuner (LoRA …, adaption prompt), <c>base_model.</c> for
+    /// prompt learning, whose PeftModel holds the transformers model directly.
+    /// </summary>
+    string HeadKeyPrefix => "base_model.model.";
 }
 
 /// <summary>What a peft adapter folder holds: the method to rebuild, its config (ours, when we wrote it) and the tensors.</summary>
@@ -58,9 +83,10 @@ public sealed record PeftAdapterFolder(string MethodId, string? ConfigJson, Json
 /// peft strips <c>modules_to_save.default</c> on saving). Our method id and canonical config travel in the
 /// safetensors metadata (<c>peftbench.method</c>, <c>peftbench.config</c>) so that adapter_config.json stays
 /// exactly peft's; a folder without them (written by peft) is read as the method its config's peft_type names
-/// (LORA, LOHA, LOKR, OFT, BOFT, VERA, FOURIERFT, HRA). Tensors shared by all adapters are stored once at the model
-/// level (VeRA's <c>base_model.vera_A</c>, see <see cref="IPeftSharedTensors"/>). Checked against peft 0.21's own
-/// folders in PeftInteropTests.
+/// (LORA, LOHA, LOKR, OFT, BOFT, VERA, FOURIERFT, HRA, PREFIX_TUNING, P_TUNING, ADAPTION_PROMPT). Tensors shared by all
+/// adapters are stored once at the model level (VeRA's <c>base_model.vera_A</c>, see <see cref="IPeftSharedTensors"/>);
+/// prompt learning stores <c>prompt_embeddings</c> and keys the head <c>base_model.classifier.…</c> (see
+/// <see cref="IPeftCheckpointMethod.ModelTensorsToPeft"/>). Checked against peft 0.21's own folders in PeftInteropTests.
 /// </summary>
 public static class PeftAdapterCheckpoint
 {
@@ -74,6 +100,9 @@ public static class PeftAdapterCheckpoint
     {
         ["LORA"] = "lora", ["LOHA"] = "loha", ["LOKR"] = "lokr", ["OFT"] = "oft", ["BOFT"] = "boft",
         ["VERA"] = "vera", ["FOURIERFT"] = "fourierft", ["HRA"] = "hra", ["ADALORA"] = "adalora",
+        ["IA3"] = "ia3", ["LN_TUNING"] = "ln-tuning",
+        // P-tuning v2 writes PREFIX_TUNING too; a folder peft wrote is read as prefix tuning with the folder's prefix_projection.
+        ["PREFIX_TUNING"] = "prefix-tuning", ["P_TUNING"] = "p-tuning", ["ADAPTION_PROMPT"] = "adaption-prompt",
     };
 
     /// <summary>
@@ -102,10 +131,17 @@ public static class PeftAdapterCheckpoint
         foreach (var shared in adapted.Select(l => l.Adapters[0]).OfType<IPeftSharedTensors>())
         foreach (var (name, tensor) in shared.SharedToPeft())
             tensors[SharedPrefix + name] = tensor;
+        var modules = exporter.PeftModuleTensors(model).ToList();
+        foreach (var (path, own) in modules)
+        foreach (var (name, tensor) in own)
+            tensors[$"{Prefix}{model.Backbone.BaseModelPrefix}.{path}.{name}"] = tensor;
+        foreach (var (name, tensor) in exporter.ModelTensorsToPeft(model))
+            tensors[name] = tensor;
         foreach (var (name, p) in model.Head.named_parameters())
-            tensors[$"{Prefix}{model.Head.HeadName}.{name}"] = p;
+            tensors[$"{exporter.HeadKeyPrefix}{model.Head.HeadName}.{name}"] = p;
 
-        var targetModules = adapted.Select(l => l.Path[(l.Path.LastIndexOf('.') + 1)..]).Distinct().ToList();
+        var targetModules = adapted.Select(l => l.Path).Concat(modules.Select(m => m.ModulePath))
+            .Select(path => path[(path.LastIndexOf('.') + 1)..]).Distinct().ToList();
         var adapterConfig = exporter.ToPeftConfig(config, targetModules);
         exporter.AddTrainedState(adapterConfig, model, model.Backbone.ModelType);
         adapterConfig["task_type"] = "SEQ_CLS";
@@ -140,6 +176,32 @@ public static class PeftAdapterCheckpoint
         if (config["kasa_config"] is JsonObject) return "kasa";
         return config["use_rslora"]?.GetValue<bool>() == true ? "rslora" : "lora";
     }
+
+    /// <summary>
+    /// The shortest dotted suffix of <paramref name="moduleName"/> that, under peft's matching (a module matches a target
+    /// when its name equals it or ends with <c>"." + target</c>), selects only modules that <paramref name="allowed"/>
+    /// accepts among <paramref name="moduleNames"/> (every module of the model, by full name): <c>key</c>, but
+    /// <c>layer.0.output.dense</c> where <c>output.dense</c> would also select <c>attention.output.dense</c>. A suffix
+    /// never starts with a layer number (<c>layer.0.output.dense</c>, not <c>0.output.dense</c>), for readability.
+    /// </summary>
+    public static string PeftSuffix(string moduleName, IReadOnlyCollection<string> moduleNames, Func<string, bool> allowed)
+    {
+        var segments = moduleName.Split('.');
+        for (var n = 1; n < segments.Length; n++)
+        {
+            if (long.TryParse(segments[^n], out _)) continue;
+            var suffix = string.Join('.', segments[^n..]);
+            if (moduleNames.Where(m => m == suffix || m.EndsWith("." + suffix, StringComparison.Ordinal)).All(allowed)) return suffix;
+        }
+        return moduleName;
+    }
+
+    /// <summary>
+    /// Our targets for peft's target_modules names: a plain name stays a name (it matches the last name, as in peft), a
+    /// dotted one becomes the glob <c>*.name</c> (peft's "ends with .name").
+    /// </summary>
+    public static string[] TargetsFromPeftNames(IEnumerable<string> names) =>
+        names.Select(n => n.Contains('.') ? "*." + n : n).ToArray();
 
     /// <summary>target_modules as peft writes it: a JSON list of module names.</summary>
     public static JsonArray TargetList(IReadOnlyList<string> targetModules) => new(targetModules.Select(t => (JsonNode)t).ToArray());
@@ -205,11 +267,20 @@ public static class PeftAdapterCheckpoint
                 used.UnionWith(common.Keys.Select(k => SharedPrefix + k));
             }
         }
+        foreach (var (path, targets) in importer.PeftModuleTensors(model))
+        {
+            var prefix = $"{Prefix}{model.Backbone.BaseModelPrefix}.{path}.";
+            var own = folder.Tensors.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal))
+                .ToDictionary(kv => kv.Key[prefix.Length..], kv => kv.Value, StringComparer.Ordinal);
+            CopyNamed(own, targets);
+            used.UnionWith(own.Keys.Select(k => prefix + k));
+        }
+        used.UnionWith(importer.LoadModelTensors(model, folder.Tensors));
         using (no_grad())
         {
             foreach (var (name, p) in model.Head.named_parameters())
             {
-                var key = $"{Prefix}{model.Head.HeadName}.{name}";
+                var key = $"{importer.HeadKeyPrefix}{model.Head.HeadName}.{name}";
                 if (!folder.Tensors.TryGetValue(key, out var saved)) throw new InvalidDataException($"the adapter folder has no '{key}'.");
                 CopyInto(p, saved, key);
                 used.Add(key);

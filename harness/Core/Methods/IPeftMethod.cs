@@ -38,7 +38,7 @@ public interface IPeftMethod
     string Id { get; }
     /// <summary>Bumped whenever behaviour changes; part of every cell key.</summary>
     int Version { get; }
-    /// <summary>Family for grouping and plot colours: baseline, selective, low-rank, orthogonal, adapter, prompt.</summary>
+    /// <summary>Family for grouping and plot colours: baseline, selective, low-rank, orthogonal, adapter, prompt, scaling.</summary>
     string Family { get; }
     /// <summary>Paper and equation implemented, one line.</summary>
     string Citation { get; }
@@ -60,8 +60,22 @@ public interface IPeftMethod
     /// </summary>
     Knob? KnobFor(SiteRegistry sites, MethodConfig config) => Knob;
 
+    /// <summary>
+    /// Why this method cannot apply to this backbone at all, whatever its settings (BitFit on a bias-free LLaMA, a
+    /// visual prompt on a text encoder, a prefix without attention); null when it applies. A run records such cells
+    /// as not applicable with this reason and goes on; <see cref="Validate"/> is for settings that can be fixed.
+    /// </summary>
+    string? NotApplicableReason(SiteRegistry sites) => null;
+
     /// <summary>Problems with <paramref name="config"/> for this model, before anything is built.</summary>
     IEnumerable<string> Validate(MethodConfig config, SiteRegistry sites);
+
+    /// <summary>
+    /// <paramref name="config"/> with what it leaves to the model made explicit (a bottleneck given as d / reduction_factor
+    /// becomes its width on this model), so that a cell's config, key, label and recorded knob value say what was built.
+    /// The same config unchanged by default; called on a valid config.
+    /// </summary>
+    MethodConfig Resolve(SiteRegistry sites, MethodConfig config) => config;
 
     /// <summary>Parameters the method trains (adapter + unfrozen backbone), head excluded, from the sites alone.</summary>
     long CountTrainable(SiteRegistry sites, MethodConfig config);
@@ -85,6 +99,13 @@ public class MethodAttachment
     {
         yield return ("all", model.parameters().Where(p => p.requires_grad).ToList(), Config.LearningRate);
     }
+
+    /// <summary>
+    /// Parameters the method stores for inference, head excluded, where they differ from what it trains (the counting
+    /// policy's training-time vs saved split): a reparameterisation (prefix tuning's MLP, P-tuning's prompt encoder)
+    /// trains more than it saves, which is its output. Null (the default) when the saved tensors are the trained ones.
+    /// </summary>
+    public virtual long? SavedParameters(SequenceClassifier model) => null;
 
     /// <summary>A term added to the task loss (orthogonality, load balancing); null for none.</summary>
     public virtual Tensor? AuxiliaryLoss() => null;
@@ -121,16 +142,19 @@ public abstract class PeftMethod<TConfig> : IPeftMethod where TConfig : MethodCo
     public abstract bool PreservesOutputAtInit { get; }
     public virtual bool CanMerge => false;
 
+    public virtual string? NotApplicableReason(SiteRegistry sites) => null;
     public MethodConfig WithKnob(MethodConfig config, int value) => WithKnob(Cast(config), value);
     public int KnobValue(MethodConfig config) => KnobValue(Cast(config));
     public Knob? KnobFor(SiteRegistry sites, MethodConfig config) => KnobFor(sites, Cast(config));
     public IEnumerable<string> Validate(MethodConfig config, SiteRegistry sites) =>
         config is TConfig typed ? typed.Validate().Concat(Validate(typed, sites))
             : new[] { $"{Id}: expected a {typeof(TConfig).Name}, got {config.GetType().Name}." };
+    public MethodConfig Resolve(SiteRegistry sites, MethodConfig config) => Resolve(sites, Cast(config));
     public long CountTrainable(SiteRegistry sites, MethodConfig config) => CountTrainable(sites, Cast(config));
     /// <summary>Refuses an invalid config rather than attaching nothing (e.g. a LoRA target that matches no layer).</summary>
     public MethodAttachment Apply(SequenceClassifier model, MethodConfig config, MethodContext context)
     {
+        if (NotApplicableReason(model.Sites) is { } reason) throw new ArgumentException($"{Id}: not applicable: {reason}");
         var problems = Validate(config, model.Sites).ToList();
         if (problems.Count > 0) throw new ArgumentException($"{Id}: invalid configuration: {string.Join(" ", problems)}");
         return Apply(model, Cast(config), context);
@@ -141,6 +165,7 @@ public abstract class PeftMethod<TConfig> : IPeftMethod where TConfig : MethodCo
     protected virtual int KnobValue(TConfig config) => 0;
     protected virtual Knob? KnobFor(SiteRegistry sites, TConfig config) => Knob;
     protected virtual IEnumerable<string> Validate(TConfig config, SiteRegistry sites) => Array.Empty<string>();
+    protected virtual TConfig Resolve(SiteRegistry sites, TConfig config) => config;
     protected abstract long CountTrainable(SiteRegistry sites, TConfig config);
     protected abstract MethodAttachment Apply(SequenceClassifier model, TConfig config, MethodContext context);
 

@@ -32,6 +32,11 @@ public sealed record ParameterReport
     /// <summary>What the method trains, head excluded, as % of the backbone: the quantity budgets are stated in.</summary>
     public double MethodTrainablePercent { get; init; }
     public double TrainablePercentOfTotal { get; init; }
+    /// <summary>
+    /// What the method stores for inference, head excluded: its trainable parameters, except where a reparameterisation
+    /// trains more than it saves (prefix tuning with its MLP saves the prefixes, P-tuning the encoder's output).
+    /// </summary>
+    public long MethodSavedParams { get; init; }
     /// <summary>The method's own count (the one budget fitting uses), which must equal the instantiated count.</summary>
     public long MethodFormulaParams { get; init; }
     public int AdaptedSites { get; init; }
@@ -47,12 +52,15 @@ public static class ParameterAccounting
         var meta = new Device(DeviceType.META);
         var backbone = BackboneFamilies.Build(source.ConfigJson, source.ConfigSource, meta);
         using var model = numLabels is { } n ? new SequenceClassifier(backbone, n, 0.0, meta) : SequenceClassifier.Headless(backbone);
+        if (method.NotApplicableReason(model.Sites) is { } reason)
+            throw new ArgumentException($"{method.Id} is not applicable to {source.Id}: {reason}");
         var problems = method.Validate(config, model.Sites).ToList();
         if (problems.Count > 0)
             throw new ArgumentException($"{method.Id} on {source.Id}: {string.Join(" ", problems)}");
+        config = method.Resolve(model.Sites, config);
         var formula = method.CountTrainable(model.Sites, config);
         using var generator = new Generator(seed, CPU);
-        method.Apply(model, config, new MethodContext(meta, generator));
+        var attachment = method.Apply(model, config, new MethodContext(meta, generator));
         var counts = model.CountParameters();
         var head = model.Head.parameters().Sum(p => p.numel());
         return new ParameterReport
@@ -70,9 +78,12 @@ public static class ParameterAccounting
             BackboneParams = counts.Backbone,
             TotalParams = counts.Total,
             MethodTrainablePercent = counts.Backbone == 0 ? 0 : 100.0 * counts.MethodTrainable / counts.Backbone,
+            MethodSavedParams = attachment.SavedParameters(model) ?? counts.MethodTrainable,
             TrainablePercentOfTotal = counts.Total == 0 ? 0 : 100.0 * counts.Trainable / counts.Total,
             MethodFormulaParams = formula,
-            AdaptedSites = model.Sites.Linears.Count(l => l.Adapters.Count > 0),
+            AdaptedSites = model.Sites.Linears.Count(l => l.Adapters.Count > 0) + model.Sites.Residuals.Count(r => r.Transforms.Count > 0)
+                + model.Sites.KeyValuePrefixes.Count(p => p.Current is not null || p.Prompt is not null)
+                + model.Sites.HiddenStates.Count(h => h.Interventions.Count > 0) + (model.Sites.InputEmbeddings?.Current is null ? 0 : 1),
             CountedOn = "meta device (module tree instantiated, no weights)",
             WallSeconds = clock.Elapsed.TotalSeconds,
         };

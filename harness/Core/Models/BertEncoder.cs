@@ -40,12 +40,16 @@ public sealed class BertEncoder : EncoderBackbone
 
     public override Tensor Encode(Tensor inputIds, Tensor attentionMask, Tensor? tokenTypeIds)
     {
-        var (hidden, mask) = embeddings.call(inputIds, attentionMask, tokenTypeIds);
+        var (hidden, mask) = embeddings.call(inputIds, attentionMask, tokenTypeIds, sites.PrefixPositions);
         return encoder.call(hidden, mask);
     }
 }
 
-internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor?, (Tensor, Tensor)>
+/// <summary>
+/// Word + position + segment embeddings, LayerNorm, dropout. Position ids start after the key/value prefix where one is
+/// attached (<c>prefixPositions</c>), as Hugging Face's BERT and RoBERTa number them after <c>past_key_values</c>.
+/// </summary>
+internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor?, long, (Tensor, Tensor)>
 {
     private readonly Embedding word_embeddings;
     private readonly Embedding position_embeddings;
@@ -69,13 +73,15 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor?, (Tenso
         RegisterComponents();
     }
 
-    public override (Tensor, Tensor) forward(Tensor inputIds, Tensor attentionMask, Tensor? tokenTypeIds)
+    public override (Tensor, Tensor) forward(Tensor inputIds, Tensor attentionMask, Tensor? tokenTypeIds, long prefixPositions)
     {
         var words = word_embeddings.call(inputIds);
         var (tokens, mask) = input_site.Apply(words, attentionMask);
         long batch = tokens.shape[0], length = tokens.shape[1];
-        if (length > config.MaxSequenceLength)
-            throw new ArgumentException($"Sequence of {length} positions exceeds the model's {config.MaxSequenceLength} (max_position_embeddings).");
+        if (length + prefixPositions > config.MaxSequenceLength)
+            throw new ArgumentException(prefixPositions == 0
+                ? $"Sequence of {length} positions exceeds the model's {config.MaxSequenceLength} (max_position_embeddings)."
+                : $"Sequence of {length} positions after a prefix of {prefixPositions} exceeds the model's {config.MaxSequenceLength} (max_position_embeddings).");
         var types = tokenTypeIds ?? zeros(batch, inputIds.shape[1], dtype: ScalarType.Int64, device: inputIds.device);
         var added = input_site.AddedPositions;
         if (added > 0)
@@ -84,7 +90,8 @@ internal sealed class BertEmbeddings : nn.Module<Tensor, Tensor, Tensor?, (Tenso
             var fill = zeros(batch, added, dtype: ScalarType.Int64, device: types.device);
             types = cat(new[] { types.narrow(1, 0, 1), fill, types.narrow(1, 1, types.shape[1] - 1) }, 1);
         }
-        var positions = arange(config.PositionOffset, config.PositionOffset + length, dtype: ScalarType.Int64, device: inputIds.device).unsqueeze(0);
+        var first = config.PositionOffset + prefixPositions;
+        var positions = arange(first, first + length, dtype: ScalarType.Int64, device: inputIds.device).unsqueeze(0);
         var sum = tokens + position_embeddings.call(positions) + token_type_embeddings.call(types);
         return (dropout.call(LayerNorm.call(sum)), mask);
     }
@@ -113,19 +120,21 @@ internal sealed class BertLayer : nn.Module<Tensor, Tensor, Tensor>
     private readonly BertAttention attention;
     private readonly BertIntermediate intermediate;
     private readonly BertSublayerOutput output;
+    private readonly HiddenStateSite output_site;
 
     public BertLayer(EncoderConfig c, int index, Device? device) : base("layer")
     {
         attention = new BertAttention(c, index, device);
         intermediate = new BertIntermediate(c, index, device);
         output = new BertSublayerOutput(c.IntermediateSize, c.HiddenSize, SiteRoles.MlpDown, SiteRoles.AfterMlp, index, c, device);
+        output_site = new HiddenStateSite(index, c.HiddenSize);
         RegisterComponents();
     }
 
     public override Tensor forward(Tensor hidden, Tensor attentionMask)
     {
         var attended = attention.call(hidden, attentionMask);
-        return output.call(intermediate.call(attended), attended);
+        return output_site.call(output.call(intermediate.call(attended), attended), attentionMask);
     }
 }
 
@@ -161,7 +170,7 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, Tensor, Tensor>
         query = new AdaptableLinear(c.HiddenSize, c.HiddenSize, SiteRoles.Query, index, device: device);
         key = new AdaptableLinear(c.HiddenSize, c.HiddenSize, SiteRoles.Key, index, device: device);
         value = new AdaptableLinear(c.HiddenSize, c.HiddenSize, SiteRoles.Value, index, device: device);
-        prefix_site = new KeyValuePrefixSite(index, heads, headDim);
+        prefix_site = new KeyValuePrefixSite(index, heads, headDim, shiftsPositions: true);
         dropoutProbability = c.AttentionProbsDropoutProb;
         RegisterComponents();
     }
@@ -169,21 +178,16 @@ internal sealed class BertSelfAttention : nn.Module<Tensor, Tensor, Tensor>
     public override Tensor forward(Tensor hidden, Tensor attentionMask)
     {
         long batch = hidden.shape[0], length = hidden.shape[1];
-        Tensor Split(Tensor t) => t.view(batch, -1, heads, headDim).transpose(1, 2);
+        Tensor Split(Tensor t) => t.view(t.shape[0], -1, heads, headDim).transpose(1, 2);
         var q = Split(query.call(hidden));
-        var k = Split(key.call(hidden));
-        var v = Split(value.call(hidden));
+        var (k, v) = prefix_site.Prepend(Split(key.call(hidden)), Split(value.call(hidden)));
         var keyMask = attentionMask;
         if (prefix_site.Current is { } prefix)
-        {
-            var (pk, pv) = prefix.Prefix(batch);
-            k = cat(new[] { pk, k }, 2);
-            v = cat(new[] { pv, v }, 2);
             keyMask = cat(new[] { ones(batch, prefix.Length, dtype: attentionMask.dtype, device: attentionMask.device), attentionMask }, 1);
-        }
         // Additive mask: 0 where attended, a large negative number on padding (as Hugging Face's extended mask).
         var bias = (1.0f - keyMask.to_type(q.dtype)).mul(-1e9f).view(batch, 1, 1, -1);
         var context = F.scaled_dot_product_attention(q, k, v, bias, training ? dropoutProbability : 0.0);
+        context = prefix_site.AddPromptContext(context, q, p => (Split(key.call(p)), Split(value.call(p))));
         return context.transpose(1, 2).reshape(batch, length, heads * headDim);
     }
 }

@@ -6,13 +6,22 @@ using static TorchSharp.torch;
 namespace PeftBench.Core.Models;
 
 /// <summary>A shipped zoo model: its id (the folder name), folder and manifest.</summary>
-public sealed record ZooEntry(string Id, string Folder, ZooManifest Manifest);
+public sealed record ZooEntry(string Id, string Folder, ZooManifest Manifest)
+{
+    /// <summary>Hugging Face <c>model_type</c> of its config (<c>bert</c>, <c>llama</c> …).</summary>
+    public string ModelType => Manifest.ModelType;
+    public bool IsEncoder => ModelZoo.EncoderTypes.Contains(ModelType);
+    public bool IsDecoder => DecoderConfig.KnownTypes.Contains(ModelType);
+}
 
 /// <summary>What a model is, known without loading or training it.</summary>
 public sealed record ModelInfo(string Id, string Folder, EncoderConfig Config, string? ModelSha256, long ParameterCount, bool Shipped);
 
 /// <summary>A ready encoder with the tokenizer of its own folder.</summary>
 public sealed record LoadedModel(ModelInfo Info, BertEncoder Encoder, ITextTokenizer Tokenizer, IReadOnlyList<string> IgnoredKeys);
+
+/// <summary>A ready decoder backbone (no LM head) with the tokenizer of its own folder; <see cref="Sha256"/> null for a folder given by path.</summary>
+public sealed record LoadedDecoderModel(string Id, string Folder, string? Sha256, bool Shipped, DecoderBackbone Backbone, IDecoderTokenizer Tokenizer);
 
 /// <summary>
 /// Resolves a model id to weights: a shipped id (<c>tiny-bert</c>) names <c>&lt;AppContext.BaseDirectory&gt;/zoo/&lt;id&gt;/</c>,
@@ -35,8 +44,12 @@ public sealed class ModelZoo
         Shipped = new Catalog<ZooEntry>("model", entries, e => e.Id);
     }
 
+    public static readonly IReadOnlyList<string> EncoderTypes = ["bert", "roberta"];
+
     public ModelInfo Describe(string idOrPath)
     {
+        if (!Directory.Exists(idOrPath) && Shipped.Contains(idOrPath) && Shipped.Get(idOrPath) is { IsEncoder: false } other)
+            throw new InvalidDataException(NotAnEncoder(other));
         if (Directory.Exists(idOrPath) && File.Exists(Path.Combine(idOrPath, "config.json")))
         {
             var folder = Path.GetFullPath(idOrPath);
@@ -57,12 +70,53 @@ public sealed class ModelZoo
         return new LoadedModel(info, loaded.Encoder, TextTokenizers.FromFolder(info.Folder), loaded.IgnoredKeys);
     }
 
-    /// <summary>Checks the shipped files against the manifest's sha256; throws with how to rebuild on a mismatch.</summary>
+    /// <summary>
+    /// A decoder (<c>tiny-llama</c> or a decoder folder by path) as a bare backbone with its own tokenizer; shipped ones
+    /// are checksum-verified first. Classification cells put the last-token <c>score</c> head on it.
+    /// </summary>
+    public LoadedDecoderModel LoadDecoder(string idOrPath, Device? device = null)
+    {
+        string id, folder;
+        string? sha = null;
+        bool shipped = !Directory.Exists(idOrPath);
+        if (shipped)
+        {
+            if (!Shipped.Contains(idOrPath)) throw new KeyNotFoundException(Shipped.UnknownMessage(idOrPath));
+            var entry = Shipped.Get(idOrPath);
+            if (!entry.IsDecoder) throw new InvalidDataException($"{entry.Id} is a {entry.ModelType} model, not a decoder.");
+            Verify(entry);
+            (id, folder, sha) = (entry.Id, entry.Folder, entry.Manifest.Sha256.GetValueOrDefault("model.safetensors"));
+        }
+        else
+        {
+            folder = Path.GetFullPath(idOrPath);
+            id = Path.GetFileName(folder.TrimEnd('/'));
+        }
+        var loaded = HfDecoderLoader.LoadBackbone(folder, device);
+        return new LoadedDecoderModel(id, folder, sha, shipped, loaded.Backbone, DecoderTokenizers.FromFolder(folder));
+    }
+
+    /// <summary>The <c>model_type</c> a zoo id or folder names, without loading weights.</summary>
+    public string ModelTypeOf(string idOrPath) =>
+        Directory.Exists(idOrPath) && File.Exists(Path.Combine(idOrPath, "config.json"))
+            ? ModelResolver.Resolve(idOrPath, this).ModelType
+            : Shipped.Contains(idOrPath) ? Shipped.Get(idOrPath).ModelType
+            : throw new KeyNotFoundException(Shipped.UnknownMessage(idOrPath) + " A path to a Hugging Face folder (config.json + model.safetensors) also works.");
+
+    private static string NotAnEncoder(ZooEntry entry) => entry.IsDecoder
+        ? $"{entry.Id} is a {entry.ModelType} decoder: ModelZoo.Describe/Load return encoders; load it with ModelZoo.LoadDecoder " +
+          "(GLUE classification runs on it through the last-token score head; the math and code suites will generate with it)."
+        : $"{entry.Id} is a {entry.ModelType} model: ModelZoo.Describe/Load return text encoders (bert, roberta); the {entry.ModelType} family is not loaded here in this version.";
+
+    /// <summary>
+    /// Checks the shipped files against the manifest's sha256 (every file but the corpus, which loading never reads);
+    /// throws with how to rebuild on a mismatch.
+    /// </summary>
     public static void Verify(ZooEntry entry)
     {
-        foreach (var file in new[] { "model.safetensors", "vocab.txt", "config.json" })
+        foreach (var (file, expected) in entry.Manifest.Sha256)
         {
-            if (!entry.Manifest.Sha256.TryGetValue(file, out var expected)) continue;
+            if (file == entry.Manifest.Corpus.File) continue;
             var path = Path.Combine(entry.Folder, file);
             if (!File.Exists(path)) throw new FileNotFoundException($"zoo model '{entry.Id}': {file} is missing. Rebuild it with `{entry.Manifest.Command}`.", path);
             var actual = ZooManifest.Sha256Of(path);

@@ -96,22 +96,27 @@ public sealed class SequenceClassifier : nn.Module<ModelInputs, Tensor>
     }
 
     /// <summary>
-    /// Merges every mergeable adapter into its base weight; false if some adapter cannot merge, including modules
-    /// outside the linears (residual-site adapters, key/value prefixes, soft prompts), which never fold into W₀.
+    /// Merges every mergeable adapter into its base weight (linear adapters into W₀ and b₀, norm adapters into the
+    /// norm's weight and bias); false if some adapter cannot merge, including modules outside the linears and norms
+    /// (residual-site adapters, key/value prefixes, gated prompts, hidden-state interventions, soft prompts), which
+    /// never fold into the base weights.
     /// </summary>
     public bool TryMerge()
     {
         var adapted = Sites.Linears.Where(l => l.Adapters.Count > 0).ToList();
-        if (adapted.Any(l => l.Adapters.Any(a => !a.CanMerge))) return false;
-        if (Sites.Residuals.Any(r => r.Transforms.Count > 0) || Sites.KeyValuePrefixes.Any(p => p.Current is not null)
-            || Sites.InputEmbeddings?.Current is not null) return false;
+        var normAdapters = Sites.NormAdapters().ToList();
+        if (adapted.Any(l => l.Adapters.Any(a => !a.CanMerge)) || normAdapters.Any(a => !a.CanMerge)) return false;
+        if (Sites.Residuals.Any(r => r.Transforms.Count > 0) || Sites.KeyValuePrefixes.Any(p => p.Current is not null || p.Prompt is not null)
+            || Sites.HiddenStates.Any(h => h.Interventions.Count > 0) || Sites.InputEmbeddings?.Current is not null) return false;
         foreach (var l in adapted) l.Merge();
+        foreach (var a in normAdapters) a.Merge();
         return true;
     }
 
     public void Unmerge()
     {
         foreach (var l in Sites.Linears) l.Unmerge();
+        foreach (var a in Sites.NormAdapters()) a.Unmerge();
     }
 }
 

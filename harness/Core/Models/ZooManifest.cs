@@ -27,7 +27,7 @@ public sealed record ZooManifest
     [JsonPropertyName("recipe")] public JsonObject Recipe { get; init; } = new();
     [JsonPropertyName("command")] public string Command { get; init; } = "";
     [JsonPropertyName("first_losses")] public float[] FirstLosses { get; init; } = [];
-    /// <summary>Step → training loss of that step's batch (one batch of ~300 masked tokens: read trends, not single points).</summary>
+    /// <summary>Step → training loss of that step's batch (a single batch: read trends, not single points).</summary>
     [JsonPropertyName("loss_every_100_steps")] public SortedDictionary<int, float> LossCurve { get; init; } = new();
     [JsonPropertyName("held_out")] public JsonObject HeldOut { get; init; } = new();
     [JsonPropertyName("timing")] public PretrainTiming Timing { get; init; } = new();
@@ -72,7 +72,7 @@ public sealed record CorpusDescription
 {
     [JsonPropertyName("file")] public string File { get; init; } = "corpus.txt.gz";
     [JsonPropertyName("description")] public string Description { get; init; } = "";
-    /// <summary>Package specs (npm name@version, Debian name=version) the data was extracted from, with licences where several.</summary>
+    /// <summary>Package specs (npm name@version, Debian name=version) the data was extracted from.</summary>
     [JsonPropertyName("sources")] public string[] Sources { get; init; } = [];
     [JsonPropertyName("lines")] public int Lines { get; init; }
     [JsonPropertyName("held_out_lines")] public int HeldOutLines { get; init; }
@@ -81,6 +81,12 @@ public sealed record CorpusDescription
     public SortedDictionary<string, string>? Splits { get; init; }
     [JsonPropertyName("train_tokens")] public long TrainTokens { get; init; }
     [JsonPropertyName("characters")] public long Characters { get; init; }
+    /// <summary>Source → licence of the package and of the text it holds (written where a pretrainer records them).</summary>
+    [JsonPropertyName("licences"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public SortedDictionary<string, string>? Licences { get; init; }
+    /// <summary>Domain → characters, for corpora that mix domains (the decoder's English, arithmetic and code).</summary>
+    [JsonPropertyName("characters_by_domain"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public SortedDictionary<string, long>? CharactersByDomain { get; init; }
 }
 
 /// <summary>The masked-LM recipe; everything a replay of the first steps needs besides the corpus and vocabulary.</summary>

@@ -46,6 +46,15 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
     public bool IsMerged { get; private set; }
     public IReadOnlyList<LinearAdapter> Adapters => adapters;
 
+    /// <summary>
+    /// The type the base product W₀x + b is computed in; null (the default) computes it in the weight's own type.
+    /// TorchSharp 0.107 has no autocast, so mixed precision is emulated here with torch.autocast's rule for
+    /// <c>linear</c>: input, weight and bias are cast to this type for the product only. The stored weights stay in
+    /// their own type (master weights; gradients flow back through the casts), and the product is cast back to the
+    /// input's type, so adapters, norms, softmax and the loss keep full precision.
+    /// </summary>
+    public ScalarType? BaseComputeType { get; set; }
+
     public AdaptableLinear(long inFeatures, long outFeatures, string role, int layerIndex, bool hasBias = true, Device? device = null,
         bool checkpointTransposed = false, ScalarType? dtype = null)
         : base(nameof(AdaptableLinear))
@@ -82,7 +91,11 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        var output = F.linear(input, weight, bias);
+        // A bias-free layer holds the bias deltas it merged (SSF's shift) outside its parameters, so its state dict is unchanged.
+        var effectiveBias = IsMerged ? bias ?? mergedBias : bias;
+        var output = BaseComputeType is { } type
+            ? F.linear(input.to(type), weight.to(type), effectiveBias?.to(type)).to(input.dtype)
+            : F.linear(input, weight, effectiveBias);
         if (IsMerged) return output;
         foreach (var adapter in adapters)
             output = adapter.Adapt(input, output, this);
@@ -90,9 +103,10 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>
-    /// Folds every adapter's ΔW into W₀, so inference runs at the base model's cost. All deltas are computed
-    /// from the unmerged weights before any is added (reparameterising adapters such as DoRA or OFT read W₀),
-    /// and W₀ is kept so that <see cref="Unmerge"/> restores it bit for bit rather than by subtraction.
+    /// Folds every adapter's ΔW (and Δb, for the adapters that change the bias) into W₀ and b₀, so inference runs at
+    /// the base model's cost. All deltas are computed from the unmerged weights before any is added (reparameterising
+    /// adapters such as DoRA or OFT read W₀), and W₀ and b₀ are kept so that <see cref="Unmerge"/> restores them bit
+    /// for bit rather than by subtraction.
     /// </summary>
     public void Merge()
     {
@@ -101,13 +115,22 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
             if (!adapter.CanMerge) throw new InvalidOperationException($"{Path}: {adapter.GetType().Name} cannot be merged.");
         using var _ = no_grad();
         var deltas = adapters.Select(a => a.DeltaWeight(this).detach()).ToList();
+        var biasDeltas = adapters.Select(a => a.DeltaBias(this)?.detach()).OfType<Tensor>().ToList();
         unmergedWeight = weight.detach().clone();
         foreach (var delta in deltas)
             using (delta) weight.add_(delta);
+        if (biasDeltas.Count > 0)
+        {
+            if (bias is not null) unmergedBias = bias.detach().clone().DetachFromDisposeScope();
+            else mergedBias = zeros(OutFeatures, dtype: weight.dtype, device: weight.device).DetachFromDisposeScope();
+            var target = bias ?? mergedBias!;
+            foreach (var delta in biasDeltas)
+                using (delta) target.add_(delta);
+        }
         IsMerged = true;
     }
 
-    /// <summary>Restores W₀ exactly (the copy kept by <see cref="Merge"/>).</summary>
+    /// <summary>Restores W₀ and b₀ exactly (the copies kept by <see cref="Merge"/>).</summary>
     public void Unmerge()
     {
         if (!IsMerged) return;
@@ -115,8 +138,19 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
         weight.copy_(unmergedWeight!);
         unmergedWeight!.Dispose();
         unmergedWeight = null;
+        if (unmergedBias is not null)
+        {
+            bias!.copy_(unmergedBias);
+            unmergedBias.Dispose();
+            unmergedBias = null;
+        }
+        mergedBias?.Dispose();
+        mergedBias = null;
         IsMerged = false;
     }
 
+    // Not registered (plain fields set after construction): merge state, never part of the state dict.
     private Tensor? unmergedWeight;
+    private Tensor? unmergedBias;
+    private Tensor? mergedBias;
 }

@@ -20,6 +20,9 @@ public abstract class InputEmbeddingTransform : nn.Module
     public abstract (Tensor Embeddings, Tensor AttentionMask) Transform(Tensor embeddings, Tensor attentionMask);
 }
 
+/// <summary>What the sequence at an input site is made of: token embeddings (text) or patch embeddings (images, spectrograms).</summary>
+public enum InputKind { Tokens, Patches }
+
 public sealed class InputEmbeddingSite : nn.Module
 {
     private InputEmbeddingTransform? transform;
@@ -27,13 +30,20 @@ public sealed class InputEmbeddingSite : nn.Module
     public long Width { get; }
     /// <summary>Longest sequence the backbone accepts, inserted positions included (soft prompts must leave room for text).</summary>
     public int MaxSequenceLength { get; }
+    /// <summary>Tokens or patches: visual prompts (VPT) apply to patch sequences only, text prompts need a vocabulary.</summary>
+    public InputKind Kind { get; }
+    /// <summary>Positions of the full sequence in front of inserted prompts: [CLS] (1); CLS and AST's distillation token (2).</summary>
+    public int LeadingTokens { get; }
     public InputEmbeddingTransform? Current => transform;
     public long AddedPositions => transform?.AddedPositions ?? 0;
 
-    public InputEmbeddingSite(long width, int maxSequenceLength = int.MaxValue) : base(nameof(InputEmbeddingSite))
+    public InputEmbeddingSite(long width, int maxSequenceLength = int.MaxValue, InputKind kind = InputKind.Tokens, int leadingTokens = 1)
+        : base(nameof(InputEmbeddingSite))
     {
         Width = width;
         MaxSequenceLength = maxSequenceLength;
+        Kind = kind;
+        LeadingTokens = leadingTokens;
         RegisterComponents();
     }
 

@@ -21,4 +21,11 @@ public abstract class LinearAdapter : nn.Module
     /// <summary>ΔW with the host weight's shape [out, in]; only called when <see cref="CanMerge"/>.</summary>
     public virtual Tensor DeltaWeight(AdaptableLinear host) =>
         throw new NotSupportedException($"{GetType().Name} cannot be merged into the base weight.");
+
+    /// <summary>
+    /// Δb with the host's output width, or null when the update leaves the bias alone (the default: ΔW only).
+    /// Scaling methods change it: (IA)³ rescales b with the rows of W, SSF adds its shift. Only called when
+    /// <see cref="CanMerge"/>; it may be non-null for a host without a bias (the host then holds the merged bias).
+    /// </summary>
+    public virtual Tensor? DeltaBias(AdaptableLinear host) => null;
 }

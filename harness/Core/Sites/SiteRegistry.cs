@@ -13,6 +13,8 @@ public sealed class SiteRegistry
     public IReadOnlyList<AdaptableLinear> Linears { get; }
     public IReadOnlyList<ResidualSite> Residuals { get; }
     public IReadOnlyList<KeyValuePrefixSite> KeyValuePrefixes { get; }
+    /// <summary>One per block, on its output (ReFT, VPT-deep), in layer order.</summary>
+    public IReadOnlyList<HiddenStateSite> HiddenStates { get; }
     public InputEmbeddingSite? InputEmbeddings { get; }
     /// <summary>Normalisation layers (LayerNorm/RMSNorm) by Hugging Face path, for LN-tuning and Houlsby.</summary>
     public IReadOnlyList<(string Path, nn.Module Module)> Norms { get; }
@@ -22,9 +24,10 @@ public sealed class SiteRegistry
     public long BackboneParameters { get; }
 
     private SiteRegistry(List<AdaptableLinear> linears, List<ResidualSite> residuals, List<KeyValuePrefixSite> prefixes,
-        InputEmbeddingSite? input, List<(string, nn.Module)> norms, int layerCount, long hiddenSize, long backboneParameters)
+        List<HiddenStateSite> hiddenStates, InputEmbeddingSite? input, List<(string, nn.Module)> norms, int layerCount, long hiddenSize,
+        long backboneParameters)
     {
-        Linears = linears; Residuals = residuals; KeyValuePrefixes = prefixes; InputEmbeddings = input;
+        Linears = linears; Residuals = residuals; KeyValuePrefixes = prefixes; HiddenStates = hiddenStates; InputEmbeddings = input;
         Norms = norms; LayerCount = layerCount; HiddenSize = hiddenSize; BackboneParameters = backboneParameters;
     }
 
@@ -34,6 +37,7 @@ public sealed class SiteRegistry
         var linears = new List<AdaptableLinear>();
         var residuals = new List<ResidualSite>();
         var prefixes = new List<KeyValuePrefixSite>();
+        var hiddenStates = new List<HiddenStateSite>();
         var norms = new List<(string, nn.Module)>();
         InputEmbeddingSite? input = null;
         foreach (var (name, module) in root.named_modules())
@@ -43,12 +47,28 @@ public sealed class SiteRegistry
                 case AdaptableLinear l: l.Path = name; linears.Add(l); break;
                 case ResidualSite r: r.Path = name; residuals.Add(r); break;
                 case KeyValuePrefixSite p: p.Path = name; prefixes.Add(p); break;
+                case HiddenStateSite h: h.Path = name; hiddenStates.Add(h); break;
                 case InputEmbeddingSite i: input = i; break;
                 case TorchSharp.Modules.LayerNorm or INormalization: norms.Add((name, module)); break;
             }
         }
         var backboneParameters = root.parameters().Sum(p => p.numel());
-        return new SiteRegistry(linears, residuals, prefixes, input, norms, layerCount, hiddenSize, backboneParameters);
+        return new SiteRegistry(linears, residuals, prefixes, hiddenStates, input, norms, layerCount, hiddenSize, backboneParameters);
+    }
+
+    /// <summary>
+    /// Positions the attached key/value prefixes take in front of the text (their length where they shift position ids,
+    /// see <see cref="KeyValuePrefixSite.ShiftsPositions"/>); 0 without prefixes. The text must leave room for them.
+    /// </summary>
+    public long PrefixPositions
+    {
+        get
+        {
+            long positions = 0;
+            foreach (var site in KeyValuePrefixes)
+                if (site.ShiftsPositions && site.Current is { } prefix) positions = Math.Max(positions, prefix.Length);
+            return positions;
+        }
     }
 
     /// <summary>
@@ -63,6 +83,24 @@ public sealed class SiteRegistry
 
     public IReadOnlyList<ResidualSite> SelectResiduals(params string[] roles) =>
         Residuals.Where(r => roles.Contains(r.Role)).ToList();
+
+    /// <summary>
+    /// The projection that receives the input of the sublayer whose output <paramref name="site"/> adapts: the MLP's
+    /// up projection, or the attention's query (GPT-2's fused c_attn); null for other roles.
+    /// </summary>
+    public AdaptableLinear? InputProjectionOf(ResidualSite site)
+    {
+        var role = site.Role switch
+        {
+            SiteRoles.AfterMlp => SiteRoles.MlpUp,
+            SiteRoles.AfterAttention => SiteRoles.Query,
+            _ => null,
+        };
+        return role is null ? null : Linears.FirstOrDefault(l => l.LayerIndex == site.LayerIndex && l.Roles.Contains(role));
+    }
+
+    /// <summary>Every <see cref="NormAdapter"/> attached to the model's norms.</summary>
+    public IEnumerable<NormAdapter> NormAdapters() => Norms.SelectMany(n => NormAdapter.On(n.Module));
 
     private static bool Matches(string role, string path, string pattern)
     {

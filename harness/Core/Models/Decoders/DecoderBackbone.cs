@@ -26,8 +26,11 @@ public abstract class DecoderBackbone : Backbone
 
     protected abstract InputEmbeddingSite InputSite { get; }
 
-    /// <summary>Runs the blocks and the final norm over embedded tokens.</summary>
-    protected abstract Tensor RunBlocks(Tensor tokens, Tensor positions, Tensor attentionBias, KeyValueCache? cache);
+    /// <summary>
+    /// Runs the blocks and the final norm over embedded tokens. <paramref name="interventionMask"/> ([B, T], 1 for real
+    /// tokens) goes to each block's hidden-state site; null on cached generation steps, where no intervention applies.
+    /// </summary>
+    protected abstract Tensor RunBlocks(Tensor tokens, Tensor positions, Tensor attentionBias, KeyValueCache? cache, Tensor? interventionMask);
 
     public override Tensor Forward(ModelInputs inputs) => inputs switch
     {
@@ -38,7 +41,9 @@ public abstract class DecoderBackbone : Backbone
     /// <summary>
     /// Hidden states [B, T (+ soft-prompt positions), d] for <paramref name="inputIds"/> [B, T]. With a cache, the
     /// ids are the tokens after the cached ones and <paramref name="attentionMask"/> covers those new tokens only;
-    /// the cache is extended in place. Soft prompts are inserted on the first call only.
+    /// the cache is extended in place. Soft prompts are inserted, and hidden-state interventions applied, on the first
+    /// call only. Position ids start after a key/value prefix (<see cref="SiteRegistry.PrefixPositions"/>), as Hugging
+    /// Face's decoders number tokens after <c>past_key_values</c>.
     /// </summary>
     public Tensor Decode(Tensor inputIds, Tensor attentionMask, KeyValueCache? cache)
     {
@@ -46,12 +51,14 @@ public abstract class DecoderBackbone : Backbone
             throw new ArgumentException($"input ids [{string.Join(", ", inputIds.shape)}] and attention mask [{string.Join(", ", attentionMask.shape)}] must have the same shape.");
         var tokens = TokenEmbeddings.call(inputIds);
         var mask = attentionMask;
-        if (cache is null || cache.Length == 0) (tokens, mask) = InputSite.Apply(tokens, attentionMask);
+        var first = cache is null || cache.Length == 0;
+        if (first) (tokens, mask) = InputSite.Apply(tokens, attentionMask);
         var fullMask = cache?.AttentionMask is { } past ? cat(new[] { past, mask.to_type(past.dtype) }, 1) : mask;
         long length = tokens.shape[1];
-        var positions = (fullMask.to_type(ScalarType.Int64).cumsum(1) - 1).clamp_min(0).narrow(1, fullMask.shape[1] - length, length);
+        var positions = (fullMask.to_type(ScalarType.Int64).cumsum(1) - 1).clamp_min(0).narrow(1, fullMask.shape[1] - length, length)
+            + Sites.PrefixPositions;
         var bias = AttentionBias(fullMask, length, tokens.dtype, Config.SlidingWindow);
-        var hidden = RunBlocks(tokens, positions, bias, cache);
+        var hidden = RunBlocks(tokens, positions, bias, cache, first ? mask : null);
         cache?.Advance(fullMask);
         return hidden;
     }

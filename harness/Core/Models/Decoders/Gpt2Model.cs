@@ -42,17 +42,17 @@ public sealed class Gpt2Model : DecoderBackbone
         sites = SiteRegistry.Discover(this, config.NumHiddenLayers, config.HiddenSize);
     }
 
-    protected override Tensor RunBlocks(Tensor tokens, Tensor positions, Tensor attentionBias, KeyValueCache? cache)
+    protected override Tensor RunBlocks(Tensor tokens, Tensor positions, Tensor attentionBias, KeyValueCache? cache, Tensor? interventionMask)
     {
         if (positions.numel() > 0 && positions.max().item<long>() >= Config.MaxPositionEmbeddings)
             throw new ArgumentException($"position {positions.max().item<long>()} exceeds GPT-2's {Config.MaxPositionEmbeddings} learned positions (n_positions).");
         var hidden = drop.call(tokens + wpe.call(positions));
-        foreach (var block in h) hidden = block.call(hidden, attentionBias, cache);
+        foreach (var block in h) hidden = block.call(hidden, attentionBias, cache, interventionMask);
         return ln_f.call(hidden);
     }
 }
 
-internal sealed class Gpt2Block : nn.Module<Tensor, Tensor, KeyValueCache?, Tensor>
+internal sealed class Gpt2Block : nn.Module<Tensor, Tensor, KeyValueCache?, Tensor?, Tensor>
 {
     private readonly LayerNorm ln_1;
     private readonly Gpt2Attention attn;
@@ -60,6 +60,7 @@ internal sealed class Gpt2Block : nn.Module<Tensor, Tensor, KeyValueCache?, Tens
     private readonly LayerNorm ln_2;
     private readonly Gpt2Mlp mlp;
     private readonly ResidualSite mlp_residual_site;
+    private readonly HiddenStateSite output_site;
 
     public Gpt2Block(DecoderConfig c, int index, Device? device, ScalarType? dtype) : base("block")
     {
@@ -69,13 +70,15 @@ internal sealed class Gpt2Block : nn.Module<Tensor, Tensor, KeyValueCache?, Tens
         ln_2 = nn.LayerNorm(c.HiddenSize, eps: c.NormEps, device: device, dtype: dtype);
         mlp = new Gpt2Mlp(c, index, device, dtype);
         mlp_residual_site = new ResidualSite(SiteRoles.AfterMlp, index, c.HiddenSize);
+        output_site = new HiddenStateSite(index, c.HiddenSize);
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor hidden, Tensor bias, KeyValueCache? cache)
+    public override Tensor forward(Tensor hidden, Tensor bias, KeyValueCache? cache, Tensor? interventionMask)
     {
         var h = hidden + attn_residual_site.call(attn.call(ln_1.call(hidden), bias, cache));
-        return h + mlp_residual_site.call(mlp.call(ln_2.call(h)));
+        h = h + mlp_residual_site.call(mlp.call(ln_2.call(h)));
+        return interventionMask is null ? h : output_site.call(h, interventionMask);
     }
 }
 
@@ -99,7 +102,7 @@ internal sealed class Gpt2Attention : nn.Module<Tensor, Tensor, KeyValueCache?, 
         c_attn = new AdaptableLinear(width, 3 * width, SiteRoles.FusedQkv, index, device: device, checkpointTransposed: true, dtype: dtype);
         c_proj = new AdaptableLinear(width, width, SiteRoles.AttentionOutput, index, device: device, checkpointTransposed: true, dtype: dtype);
         resid_dropout = nn.Dropout(c.ResidualDropout);
-        prefix_site = new KeyValuePrefixSite(index, heads, headDim);
+        prefix_site = new KeyValuePrefixSite(index, heads, headDim, shiftsPositions: true);
         RegisterComponents();
     }
 
@@ -107,9 +110,14 @@ internal sealed class Gpt2Attention : nn.Module<Tensor, Tensor, KeyValueCache?, 
     {
         long batch = hidden.shape[0], length = hidden.shape[1];
         var qkv = c_attn.call(hidden).split(width, 2);
-        Tensor Split(Tensor t) => t.view(batch, length, heads, headDim).transpose(1, 2);
+        Tensor Split(Tensor t) => t.view(t.shape[0], t.shape[1], heads, headDim).transpose(1, 2);
+        (Tensor, Tensor) Project(Tensor p)
+        {
+            var parts = c_attn.call(p).split(width, 2);
+            return (Split(parts[1]), Split(parts[2]));
+        }
         var context = DecoderAttention.Attend(Split(qkv[0]), Split(qkv[1]), Split(qkv[2]), bias, prefix_site, cache, layer,
-            training ? attentionDropout : 0.0);
+            training ? attentionDropout : 0.0, Project);
         return resid_dropout.call(c_proj.call(context));
     }
 }

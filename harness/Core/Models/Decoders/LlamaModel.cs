@@ -39,11 +39,11 @@ public sealed class LlamaModel : DecoderBackbone
         sites = SiteRegistry.Discover(this, config.NumHiddenLayers, config.HiddenSize);
     }
 
-    protected override Tensor RunBlocks(Tensor tokens, Tensor positions, Tensor attentionBias, KeyValueCache? cache)
+    protected override Tensor RunBlocks(Tensor tokens, Tensor positions, Tensor attentionBias, KeyValueCache? cache, Tensor? interventionMask)
     {
         var (cos, sin) = rotary.CosSin(positions, tokens.dtype);
         var hidden = tokens;
-        foreach (var layer in layers) hidden = layer.call(hidden, new RotaryAngles(cos, sin), attentionBias, cache);
+        foreach (var layer in layers) hidden = layer.call(hidden, new RotaryAngles(cos, sin), attentionBias, cache, interventionMask);
         return norm.call(hidden);
     }
 }
@@ -51,7 +51,7 @@ public sealed class LlamaModel : DecoderBackbone
 /// <summary>cos/sin [B, 1, T, d] of one forward pass, shared by every layer.</summary>
 internal sealed record RotaryAngles(Tensor Cos, Tensor Sin);
 
-internal sealed class LlamaDecoderLayer : nn.Module<Tensor, RotaryAngles, Tensor, KeyValueCache?, Tensor>
+internal sealed class LlamaDecoderLayer : nn.Module<Tensor, RotaryAngles, Tensor, KeyValueCache?, Tensor?, Tensor>
 {
     private readonly LlamaAttention self_attn;
     private readonly LlamaMlp mlp;
@@ -59,6 +59,7 @@ internal sealed class LlamaDecoderLayer : nn.Module<Tensor, RotaryAngles, Tensor
     private readonly RmsNorm post_attention_layernorm;
     private readonly ResidualSite attn_residual_site;
     private readonly ResidualSite mlp_residual_site;
+    private readonly HiddenStateSite output_site;
 
     public LlamaDecoderLayer(DecoderConfig c, int index, Device? device, ScalarType? dtype) : base("layer")
     {
@@ -68,13 +69,15 @@ internal sealed class LlamaDecoderLayer : nn.Module<Tensor, RotaryAngles, Tensor
         post_attention_layernorm = new RmsNorm(c.HiddenSize, c.NormEps, device, dtype);
         attn_residual_site = new ResidualSite(SiteRoles.AfterAttention, index, c.HiddenSize);
         mlp_residual_site = new ResidualSite(SiteRoles.AfterMlp, index, c.HiddenSize);
+        output_site = new HiddenStateSite(index, c.HiddenSize);
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor hidden, RotaryAngles angles, Tensor bias, KeyValueCache? cache)
+    public override Tensor forward(Tensor hidden, RotaryAngles angles, Tensor bias, KeyValueCache? cache, Tensor? interventionMask)
     {
         var h = hidden + attn_residual_site.call(self_attn.call(input_layernorm.call(hidden), angles, bias, cache));
-        return h + mlp_residual_site.call(mlp.call(post_attention_layernorm.call(h)));
+        h = h + mlp_residual_site.call(mlp.call(post_attention_layernorm.call(h)));
+        return interventionMask is null ? h : output_site.call(h, interventionMask);
     }
 }
 
@@ -103,7 +106,7 @@ internal sealed class LlamaAttention : nn.Module<Tensor, RotaryAngles, Tensor, K
         v_proj = new AdaptableLinear(c.HiddenSize, kvHeads * headDim, SiteRoles.Value, index, qkvBias, device, dtype: dtype);
         o_proj = new AdaptableLinear(heads * headDim, c.HiddenSize, SiteRoles.AttentionOutput, index, outputBias, device, dtype: dtype);
         // Prefixes are per key/value head, as huggingface/peft sizes them for grouped-query models.
-        prefix_site = new KeyValuePrefixSite(index, kvHeads, headDim);
+        prefix_site = new KeyValuePrefixSite(index, kvHeads, headDim, shiftsPositions: true);
         RegisterComponents();
     }
 
@@ -115,7 +118,11 @@ internal sealed class LlamaAttention : nn.Module<Tensor, RotaryAngles, Tensor, K
         var v = v_proj.call(hidden).view(batch, length, kvHeads, headDim).transpose(1, 2);
         q = RotaryEmbedding.Apply(q, angles.Cos, angles.Sin);
         k = RotaryEmbedding.Apply(k, angles.Cos, angles.Sin);
-        var context = DecoderAttention.Attend(q, k, v, bias, prefix_site, cache, layer, training ? attentionDropout : 0.0);
+        // Gated prompts (LLaMA-Adapter) are projected without rotation, as huggingface/peft's adaption prompt.
+        (Tensor, Tensor) Project(Tensor p) => (
+            k_proj.call(p).view(1, -1, kvHeads, headDim).transpose(1, 2),
+            v_proj.call(p).view(1, -1, kvHeads, headDim).transpose(1, 2));
+        var context = DecoderAttention.Attend(q, k, v, bias, prefix_site, cache, layer, training ? attentionDropout : 0.0, Project);
         return o_proj.call(context);
     }
 }

@@ -43,7 +43,7 @@ internal sealed class PatchEmbeddings : nn.Module<Tensor, Tensor?, Tensor?, Tens
         register_parameter("position_embeddings", position_embeddings);
         dropout = nn.Dropout(c.HiddenDropoutProb);
         register_module("dropout", dropout);
-        input_site = new InputEmbeddingSite(c.HiddenSize);
+        input_site = new InputEmbeddingSite(c.HiddenSize, kind: InputKind.Patches, leadingTokens: tokenNames.Count);
         register_module("input_site", input_site);
     }
 

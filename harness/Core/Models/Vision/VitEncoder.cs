@@ -41,6 +41,7 @@ internal sealed class VitLayer : nn.Module<Tensor, Tensor>
     private readonly LayerNorm layernorm_after;
     private readonly VitIntermediate intermediate;
     private readonly VitOutput output;
+    private readonly HiddenStateSite output_site;
 
     public VitLayer(PatchTransformerConfig c, int index, Device? device, ScalarType? dtype) : base("layer")
     {
@@ -49,13 +50,14 @@ internal sealed class VitLayer : nn.Module<Tensor, Tensor>
         layernorm_after = nn.LayerNorm(c.HiddenSize, eps: c.LayerNormEps, device: device, dtype: dtype);
         intermediate = new VitIntermediate(c, index, device, dtype);
         output = new VitOutput(c, index, device, dtype);
+        output_site = new HiddenStateSite(index, c.HiddenSize);
         RegisterComponents();
     }
 
     public override Tensor forward(Tensor hidden)
     {
         var h = attention.call(layernorm_before.call(hidden)) + hidden;
-        return output.call(intermediate.call(layernorm_after.call(h)), h);
+        return output_site.call(output.call(intermediate.call(layernorm_after.call(h)), h), null);
     }
 }
 
@@ -100,17 +102,11 @@ internal sealed class VitSelfAttention : nn.Module<Tensor, Tensor>
     public override Tensor forward(Tensor hidden)
     {
         long batch = hidden.shape[0], length = hidden.shape[1];
-        Tensor Split(Tensor t) => t.view(batch, -1, heads, headDim).transpose(1, 2);
+        Tensor Split(Tensor t) => t.view(t.shape[0], -1, heads, headDim).transpose(1, 2);
         var q = Split(query.call(hidden));
-        var k = Split(key.call(hidden));
-        var v = Split(value.call(hidden));
-        if (prefix_site.Current is { } prefix)
-        {
-            var (pk, pv) = prefix.Prefix(batch);
-            k = cat(new[] { pk.to(k.dtype), k }, 2);
-            v = cat(new[] { pv.to(v.dtype), v }, 2);
-        }
+        var (k, v) = prefix_site.Prepend(Split(key.call(hidden)), Split(value.call(hidden)));
         var context = F.scaled_dot_product_attention(q, k, v, null, training ? dropoutProbability : 0.0);
+        context = prefix_site.AddPromptContext(context, q, p => (Split(key.call(p)), Split(value.call(p))));
         return context.transpose(1, 2).reshape(batch, length, heads * headDim);
     }
 }
