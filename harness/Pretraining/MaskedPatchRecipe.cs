@@ -5,7 +5,7 @@ namespace PeftBench.Harness.Pretraining;
 /// <summary>
 /// The masked-patch recipe shared by tiny-vit (SimMIM: L1, linear head) and tiny-ast (SSAST: MSE reconstruction plus
 /// the InfoNCE patch-discrimination loss); everything a replay of the first steps needs besides the shipped examples.
-/// Defaults are tiny-vit's; <see cref="MaskedPatchBackbones"/> holds each model's.
+/// Each <see cref="MaskedPatchBackbone.DefaultRecipe"/> sets its model's values; the manifest records the one used.
 /// </summary>
 public sealed record MaskedPatchRecipe
 {
