@@ -53,6 +53,12 @@ public static class Comparer
                 findings.Add(new Finding("newly-failing", Severity.Regression, b.Key, b.Label, $"was ok, now {c.Status}"));
                 continue;
             }
+            if (b.Status == CellStatus.NotApplicable && c.Status == CellStatus.NotApplicable)
+            {
+                // Expected, not a failure: the method cannot apply to this backbone, in the baseline and now.
+                findings.Add(new Finding("not-applicable", Severity.Info, b.Key, b.Label, "not applicable in the baseline and now"));
+                continue;
+            }
             if (b.Status != CellStatus.Ok)
             {
                 findings.Add(c.Status == CellStatus.Ok

@@ -107,6 +107,21 @@ public class BaselineComparisonTests
     }
 
     [Test]
+    public void ACellNotApplicableInBothIsInformationNotAWarning()
+    {
+        static List<CellResult> WithNotApplicable()
+        {
+            var cells = Run();
+            cells[2] = CellBuilder.NotOk("glue/sst2", "bitfit", 0, CellStatus.NotApplicable, "no bias terms");
+            return cells;
+        }
+        var result = Compare(WithNotApplicable(), WithNotApplicable());
+        Assert.That(result.Findings.Single().Kind, Is.EqualTo("not-applicable"));
+        Assert.That(result.Findings.Single().Severity, Is.EqualTo(Severity.Info));
+        Assert.That(result.Verdict, Is.EqualTo("pass"));
+    }
+
+    [Test]
     public void MemoryAndThroughputWarnByDefaultAndFailWhenAsked()
     {
         var current = Run();
