@@ -51,6 +51,7 @@ public static class Trainer
         var trainable = groups.SelectMany(g => g.Parameters).ToList();
         if (trainable.Count == 0) throw new InvalidOperationException("the method left no trainable parameters.");
         using var optimizer = optim.AdamW(groups);
+        attachment.OptimizerCreated(optimizer);
 
         seeds.SeedGlobal("dropout");
         model.train();

@@ -71,7 +71,31 @@ public sealed class MethodContractTests
         ["vpt-shallow"] = _ => false,
         ["vpt-deep"] = _ => false,
         ["dept"] = _ => false,
+        // LISA's default γ = 2 is every block of the 2-layer contract model, so every backbone weight trains (LisaTests checks γ = 1).
+        ["lisa"] = _ => true,
+        // HFT pairs the contract model's two blocks: one trains a random half of the groups, the other the complement, so
+        // which weights train is drawn from the seed; SelectiveMethodTests checks the halves.
+        ["hft"] = name => HftDrawAtContractSeed.Value.Contains(name),
+        ["spiel"] = _ => false,
+        ["dsee"] = _ => false,
     };
+
+    /// <summary>The backbone weights HFT trains at the contract seed (7): block weights only, never an embedding.</summary>
+    private static readonly Lazy<HashSet<string>> HftDrawAtContractSeed = new(() =>
+    {
+        using var model = TinyBert.Create();
+        MethodCatalog.Create().Get("hft").Apply(model, MethodCatalog.Create().Get("hft").DefaultConfig, TinyBert.Context(7));
+        var trained = model.named_parameters().Where(p => p.parameter.requires_grad && model.OriginOf(p.name) == ParameterOrigin.Backbone).Select(p => p.name).ToHashSet();
+        if (trained.Count == 0 || trained.Any(n => !n.Contains(".encoder.layer.", StringComparison.Ordinal)))
+            throw new InvalidOperationException($"hft trains weights outside the blocks or none: {string.Join(", ", trained)}");
+        return trained;
+    });
+
+    /// <summary>
+    /// Methods whose choice of backbone weights to train is drawn from the seed (HFT's halves): their adapter folder is
+    /// reloaded with the training seed, which decides its layout, as a cell's seed does.
+    /// </summary>
+    private static readonly IReadOnlySet<string> SeedDrawsTrainedWeights = new HashSet<string> { "hft" };
 
     /// <summary>
     /// Methods whose adapter init is a function of W₀ (SVD, QR) and the calibration data alone, not of the seed:
@@ -83,7 +107,7 @@ public sealed class MethodContractTests
     private static readonly IReadOnlySet<string> WithoutPeftCheckpoint = new HashSet<string>
     {
         "full-ft", "linear-probe", "bitfit", "houlsby", "prompt-tuning", "flora", "slora", "nlora", "inttune",
-        "increlora", "triadaptlora", "mos", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept", "ssf", "pfeiffer", "parallel-adapter", "adaptformer", "compacter", "compacter-pp",
+        "increlora", "triadaptlora", "mos", "loreft", "lisa", "hft", "spiel", "dsee", "direft", "vpt-shallow", "vpt-deep", "dept", "ssf", "pfeiffer", "parallel-adapter", "adaptformer", "compacter", "compacter-pp",
     };
 
     /// <summary>
@@ -313,7 +337,7 @@ public sealed class MethodContractTests
             NativeAdapterCheckpoint.Save(trained, method, config, directory);
             var folder = NativeAdapterCheckpoint.Load(directory);
             using var fresh = Tiny(method).Create();
-            var loadedConfig = NativeAdapterCheckpoint.ApplyTo(folder, fresh, method, TinyBert.Context(99));
+            var loadedConfig = NativeAdapterCheckpoint.ApplyTo(folder, fresh, method, TinyBert.Context(SeedDrawsTrainedWeights.Contains(method.Id) ? 7UL : 99));
             fresh.eval();
             using var actual = TinyBert.Logits(fresh, batch);
             var diff = (actual - expected).abs().max().item<float>();

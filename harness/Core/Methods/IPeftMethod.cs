@@ -113,6 +113,13 @@ public class MethodAttachment
     public virtual void AfterOptimizerStep(int step, int totalSteps) { }
 
     /// <summary>
+    /// The optimizer the trainer built from <see cref="ParameterGroups"/>, once, before the first step: for methods that
+    /// must reset or seed its state when they change what trains (LISA's layer switches, SpIEL's regrown indices).
+    /// Ignored by default.
+    /// </summary>
+    public virtual void OptimizerCreated(optim.Optimizer optimizer) { }
+
+    /// <summary>
     /// What the method decided during training that the config does not say: the ranks it allocated per site
     /// (AdaLoRA, IncreLoRA, TriAdaptLoRA). Stored in the cell result; null (the default) for methods whose
     /// shape is fixed by the config, so their result files stay as they were.
