@@ -48,6 +48,11 @@ public sealed class Hft : PeftMethod<HftConfig>
     public sealed record Group(int Block, string Category, int Member, IReadOnlyList<Parameter> Parameters)
     {
         public long Count => Parameters.Sum(p => p.numel());
+
+        /// <summary>A group is its place in the model (block, category, member), not the list object holding its tensors.</summary>
+        public bool Equals(Group? other) => other is not null && Block == other.Block && Category == other.Category && Member == other.Member;
+
+        public override int GetHashCode() => HashCode.Combine(Block, Category, Member);
     }
 
     public override string? NotApplicableReason(SiteRegistry sites)
@@ -61,6 +66,7 @@ public sealed class Hft : PeftMethod<HftConfig>
     protected override long CountTrainable(SiteRegistry sites, HftConfig config)
     {
         var blocks = TransformerBlock.Of(sites);
+        if (blocks.Count == 0) return 0;
         var outside = sites.BackboneParameters - blocks.Sum(b => b.ParameterCount);
         var unpaired = blocks.Count % 2 == 1 ? UnpairedHalf(Groups(blocks[0])).Sum(g => g.Count) : 0;
         return blocks.Count / 2 * blocks[0].ParameterCount + unpaired + (config.TrainEmbeddings ? outside : 0);

@@ -250,7 +250,7 @@ public sealed class SpielAttachment : MethodAttachment
     /// |Σg|; a position both dropped and regrown keeps its slot and value. Regrown slots start at Δ = 0 with AdamW moments
     /// (mean g, mean g²). |η| stays k and its positions stay distinct.
     /// </summary>
-    internal void Reselect(SparseDeltaAdapter adapter, Tensor gradientSum, Tensor squaredSum, double rate)
+    public void Reselect(SparseDeltaAdapter adapter, Tensor gradientSum, Tensor squaredSum, double rate)
     {
         var k = adapter.values.shape[0];
         var n = (long)(k * rate);

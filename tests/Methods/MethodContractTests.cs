@@ -18,6 +18,18 @@ public sealed class MethodContractTests
     public static IEnumerable<TestCaseData> Methods() =>
         MethodCatalog.Create().All.Select(m => new TestCaseData(m).SetArgDisplayNames(m.Id));
 
+    /// <summary>The backbone weights HFT trains at the contract seed (7): block weights only, never an embedding.</summary>
+    private static readonly Lazy<HashSet<string>> HftDrawAtContractSeed = new(() =>
+    {
+        using var model = TinyBert.Create();
+        var hft = MethodCatalog.Create().Get("hft")!;
+        hft.Apply(model, hft.DefaultConfig, TinyBert.Context(7));
+        var trained = model.named_parameters().Where(p => p.parameter.requires_grad && model.OriginOf(p.name) == ParameterOrigin.Backbone).Select(p => p.name).ToHashSet();
+        if (trained.Count == 0 || trained.Any(n => !n.Contains(".encoder.layer.", StringComparison.Ordinal)))
+            throw new InvalidOperationException($"hft trains weights outside the blocks or none: {string.Join(", ", trained)}");
+        return trained;
+    });
+
     /// <summary>
     /// Which pretrained backbone parameters each method may unfreeze ("other" in the counting policy), by
     /// Hugging Face name. A method missing here fails <see cref="EveryMethodDeclaresItsBackbonePolicy"/>.
@@ -79,17 +91,6 @@ public sealed class MethodContractTests
         ["spiel"] = _ => false,
         ["dsee"] = _ => false,
     };
-
-    /// <summary>The backbone weights HFT trains at the contract seed (7): block weights only, never an embedding.</summary>
-    private static readonly Lazy<HashSet<string>> HftDrawAtContractSeed = new(() =>
-    {
-        using var model = TinyBert.Create();
-        MethodCatalog.Create().Get("hft").Apply(model, MethodCatalog.Create().Get("hft").DefaultConfig, TinyBert.Context(7));
-        var trained = model.named_parameters().Where(p => p.parameter.requires_grad && model.OriginOf(p.name) == ParameterOrigin.Backbone).Select(p => p.name).ToHashSet();
-        if (trained.Count == 0 || trained.Any(n => !n.Contains(".encoder.layer.", StringComparison.Ordinal)))
-            throw new InvalidOperationException($"hft trains weights outside the blocks or none: {string.Join(", ", trained)}");
-        return trained;
-    });
 
     /// <summary>
     /// Methods whose choice of backbone weights to train is drawn from the seed (HFT's halves): their adapter folder is
