@@ -106,10 +106,14 @@ public sealed class Dsee : PeftMethod<DseeConfig>
             using var _ = no_grad();
             var weight = linear.weight.detach().to_type(ScalarType.Float32);
             var decompositionRank = Math.Max(1, (int)Math.Round(config.DecompositionRankRatio * Math.Min(linear.InFeatures, linear.OutFeatures)));
-            var support = SparseSupport(weight, config.SparseEntries, decompositionRank).to(context.Device);
+            // A shape-only build (the meta device: params, applicability) has no values to decompose; any N positions do.
+            var shapeOnly = linear.weight.device_type == DeviceType.META;
+            var support = shapeOnly ? arange(config.SparseEntries, dtype: ScalarType.Int64, device: linear.weight.device)
+                : SparseSupport(weight, config.SparseEntries, decompositionRank).to(context.Device);
             var bound = 1.0 / Math.Sqrt(linear.InFeatures);
             var v = context.Rand(config.Rank, linear.InFeatures).mul_(2 * bound).sub_(bound);
-            var mask = config.PruningSparsity > 0 ? MagnitudeMask(weight, config.PruningSparsity).to(context.Device) : null;
+            var mask = config.PruningSparsity <= 0 ? null
+                : shapeOnly ? ones_like(weight) : MagnitudeMask(weight, config.PruningSparsity).to(context.Device);
             linear.Attach(AdapterName, new DseeAdapter(v, zeros(linear.OutFeatures, config.Rank, device: context.Device), support,
                 config.Alpha / config.Rank, mask));
         }
