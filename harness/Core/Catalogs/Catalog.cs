@@ -58,10 +58,28 @@ public sealed class Catalog<T>
     {
         var tail = id.Contains('/') ? id[(id.LastIndexOf('/') + 1)..] : id;
         return Ids
-            .Select(c => (c, d: Math.Min(Levenshtein(id, c), Levenshtein(tail, c.Contains('/') ? c[(c.LastIndexOf('/') + 1)..] : c))))
+            .Select(c => (c, d: Math.Min(TypoDistance(id, c), TypoDistance(tail, c.Contains('/') ? c[(c.LastIndexOf('/') + 1)..] : c))))
             .Where(x => x.d <= Math.Max(2, id.Length / 3))
             .OrderBy(x => x.d).ThenBy(x => x.c, StringComparer.Ordinal)
             .Take(3).Select(x => x.c);
+    }
+
+    /// <summary>
+    /// Edit distance counting a swap of two adjacent characters as one edit (optimal string alignment), so the commonest
+    /// typo ('lroa' for 'lora') ranks its intended id first among ids that plain Levenshtein puts at the same distance.
+    /// </summary>
+    public static int TypoDistance(string a, string b)
+    {
+        var d = new int[a.Length + 1, b.Length + 1];
+        for (var i = 0; i <= a.Length; i++) d[i, 0] = i;
+        for (var j = 0; j <= b.Length; j++) d[0, j] = j;
+        for (var i = 1; i <= a.Length; i++)
+            for (var j = 1; j <= b.Length; j++)
+            {
+                d[i, j] = Math.Min(Math.Min(d[i, j - 1] + 1, d[i - 1, j] + 1), d[i - 1, j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
+            }
+        return d[a.Length, b.Length];
     }
 
     public static int Levenshtein(string a, string b)
