@@ -13,9 +13,6 @@
 // Trainable: l·d_kv + (d_kv·h + h) + (h·2L·d_kv + 2L·d_kv)  [prefix MLP]  +  L(2dm + d + m)  [parallel adapters];
 // saved: 2·L·l·d_kv + L(2dm + d + m).
 
-using System.Globalization;
-using PeftBench.Core.Methods;
-using PeftBench.Core.Models;
 using PeftBench.Core.Sites;
 
 namespace PeftBench.Methods;
@@ -24,66 +21,27 @@ namespace PeftBench.Methods;
 /// MAM settings: the parallel adapter's (m = d/2, s = 4, ReLU, zero-initialised up projection) and the prefix's
 /// (l = 30, MLP width 800, positions kept for the text on text backbones).
 /// </summary>
-public sealed record MamAdapterConfig : BottleneckConfig
+public sealed record MamAdapterConfig : PrefixAndAdapterConfig
 {
     public MamAdapterConfig()
     {
         ReductionFactor = 2;
         Scaling = 4;
         Init = BottleneckInit.Lora;
-    }
-
-    public int PrefixLength { get; init; } = 30;
-    /// <summary>Hidden width h of the prefix's reparameterisation MLP (adapters' MAMConfig: 800).</summary>
-    public int PrefixHidden { get; init; } = 800;
-    public int ReservedInputTokens { get; init; } = 32;
-
-    /// <summary>The prefix part as the prefix-tuning module takes it.</summary>
-    public PrefixTuningConfig PrefixSettings() => new()
-    {
-        PrefixLength = PrefixLength, Reparameterize = true, ReparameterizationHidden = PrefixHidden,
-        ReservedInputTokens = ReservedInputTokens, LearningRate = LearningRate,
-    };
-
-    public override IEnumerable<string> Validate()
-    {
-        foreach (var problem in base.Validate()) yield return problem;
-        var inv = CultureInfo.InvariantCulture;
-        if (PrefixLength < 1) yield return $"prefix_length must be at least 1 (got {PrefixLength.ToString(inv)}).";
-        if (PrefixHidden < 1) yield return $"prefix_hidden must be at least 1 (got {PrefixHidden.ToString(inv)}).";
-        if (ReservedInputTokens < 1) yield return $"reserved_input_tokens must be at least 1 (got {ReservedInputTokens.ToString(inv)}).";
+        PrefixLength = 30;
+        PrefixHidden = 800;
     }
 }
 
 /// <summary>Prefix tuning on attention plus a scaled parallel adapter beside the FFN of every block.</summary>
-public sealed class MamAdapter : BottleneckMethod<MamAdapterConfig>
+public sealed class MamAdapter : PrefixAndAdapterMethod<MamAdapterConfig>
 {
     public override string Id => "mam-adapter";
     public override int Version => 1;
-    public override string Family => "hybrid";
     public override string Citation => "He et al., ICLR 2022 (MAM adapter): prefix tuning (l = 30) on attention + h ← FFN(x) + s·W_up ReLU(W_down x), s = 4, on the FFN.";
     public override string Description => "l = 30 key/value prefixes per layer (MLP h 800, only P saved) and a parallel FFN adapter (m = d/2, s = 4, zero-initialised up projection).";
     public override MamAdapterConfig Defaults => new();
-    public override bool PreservesOutputAtInit => false;
     protected override string[] Roles => [SiteRoles.AfterMlp];
     protected override bool Parallel => true;
     protected override string AdapterName => "parallel_adapter";
-
-    public override string? NotApplicableReason(SiteRegistry sites) =>
-        sites.KeyValuePrefixes.Count > 0 ? null : "the backbone has no attention layers to give key/value prefixes to.";
-
-    protected override IEnumerable<string> Validate(MamAdapterConfig config, SiteRegistry sites) =>
-        base.Validate(config, sites).Concat(PrefixFamily.PrefixProblems(Id, sites, config.PrefixSettings()));
-
-    protected override long CountTrainable(SiteRegistry sites, MamAdapterConfig config) =>
-        base.CountTrainable(sites, config) + PrefixFamily.PrefixParameters(sites, config.PrefixSettings());
-
-    protected override MethodAttachment Apply(SequenceClassifier model, MamAdapterConfig config, MethodContext context)
-    {
-        base.Apply(model, config, context);
-        var encoder = PrefixFamily.AttachPrefixes(model, config.PrefixSettings(), context);
-        // Saved: the MLP's output P instead of the MLP, plus the adapters as trained.
-        var saved = CountTrainable(model.Sites, config) - PrefixFamily.PrefixParameters(model.Sites, config.PrefixSettings()) + encoder.SavedParameters;
-        return new HeadRateAttachment(config, config.LearningRate, saved);
-    }
 }

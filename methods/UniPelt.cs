@@ -34,89 +34,72 @@ namespace PeftBench.Methods;
 /// UniPELT settings: the adapter's (adapters' SeqBnConfig: m = d/16, ReLU, "bert" init), the prefix's (l = 10, MLP h 512)
 /// and LoRA's rank on query and value (r = 8).
 /// </summary>
-public sealed record UniPeltConfig : BottleneckConfig
+public sealed record UniPeltConfig : PrefixAndAdapterConfig
 {
-    public int PrefixLength { get; init; } = 10;
-    /// <summary>Hidden width h of the prefix's reparameterisation MLP (adapters' PrefixTuningConfig: 512).</summary>
-    public int PrefixHidden { get; init; } = 512;
-    public int ReservedInputTokens { get; init; } = 32;
-    public int LoraRank { get; init; } = 8;
-
-    /// <summary>The prefix part as the prefix-tuning module takes it.</summary>
-    public PrefixTuningConfig PrefixSettings() => new()
+    public UniPeltConfig()
     {
-        PrefixLength = PrefixLength, Reparameterize = true, ReparameterizationHidden = PrefixHidden,
-        ReservedInputTokens = ReservedInputTokens, LearningRate = LearningRate,
-    };
+        PrefixLength = 10;
+        PrefixHidden = 512;
+    }
+
+    public int LoraRank { get; init; } = 8;
 
     public override IEnumerable<string> Validate()
     {
         foreach (var problem in base.Validate()) yield return problem;
-        var inv = CultureInfo.InvariantCulture;
-        if (PrefixLength < 1) yield return $"prefix_length must be at least 1 (got {PrefixLength.ToString(inv)}).";
-        if (PrefixHidden < 1) yield return $"prefix_hidden must be at least 1 (got {PrefixHidden.ToString(inv)}).";
-        if (ReservedInputTokens < 1) yield return $"reserved_input_tokens must be at least 1 (got {ReservedInputTokens.ToString(inv)}).";
-        if (LoraRank < 1) yield return $"lora_rank must be at least 1 (got {LoraRank.ToString(inv)}).";
+        if (LoraRank < 1) yield return $"lora_rank must be at least 1 (got {LoraRank.ToString(CultureInfo.InvariantCulture)}).";
     }
 }
 
 /// <summary>A gated serial adapter after the FFN, gated key/value prefixes and gated LoRA on query and value, in every layer.</summary>
-public sealed class UniPelt : BottleneckMethod<UniPeltConfig>
+public sealed class UniPelt : PrefixAndAdapterMethod<UniPeltConfig>
 {
     private static readonly string[] LoraTargets = [SiteRoles.Query, SiteRoles.Value];
 
     public override string Id => "unipelt";
     public override int Version => 1;
-    public override string Family => "hybrid";
     public override string Citation => "Mao et al., ACL 2022 (UniPELT): adapter, prefix and LoRA each scaled by a learned gate G = σ(W_G x), per layer.";
     public override string Description => "Gated adapter after the FFN (m = d/16), gated prefixes (l = 10, MLP h 512, only P saved) and gated LoRA on query and value (r = 8).";
     public override UniPeltConfig Defaults => new();
-    public override bool PreservesOutputAtInit => false;
     protected override string[] Roles => [SiteRoles.AfterMlp];
     protected override bool Parallel => false;
     protected override string AdapterName => "adapter";
 
-    public override string? NotApplicableReason(SiteRegistry sites) =>
-        sites.KeyValuePrefixes.Count > 0 ? null : "the backbone has no attention layers to give key/value prefixes to.";
-
     protected override IEnumerable<string> Validate(UniPeltConfig config, SiteRegistry sites)
     {
         foreach (var problem in base.Validate(config, sites)) yield return problem;
-        foreach (var problem in PrefixFamily.PrefixProblems(Id, sites, config.PrefixSettings())) yield return problem;
         foreach (var problem in LoraFamily<LoraConfig>.TargetProblems(Id, LoraTargets, sites)) yield return problem;
         foreach (var site in sites.KeyValuePrefixes.Where(s => AttentionInput(sites, s.LayerIndex) is null))
             yield return $"{Id}: {site.Path} has no attention input to read the prefix gate from (no '{SiteRoles.AfterAttention}' site with a query projection in layer {site.LayerIndex}).";
     }
 
-    /// <summary>The query projection of layer <paramref name="layer"/>, whose input is the attention's input.</summary>
-    private static AdaptableLinear? AttentionInput(SiteRegistry sites, int layer) =>
-        sites.SelectResiduals(SiteRoles.AfterAttention).Where(r => r.LayerIndex == layer).Select(sites.InputProjectionOf).FirstOrDefault(p => p is not null);
+    /// <summary>The residual site after layer <paramref name="layer"/>'s attention, whose input projection (the query) reads the attention's input.</summary>
+    private static ResidualSite? AttentionInput(SiteRegistry sites, int layer) =>
+        sites.SelectResiduals(SiteRoles.AfterAttention).FirstOrDefault(r => r.LayerIndex == layer && sites.InputProjectionOf(r) is not null);
 
     protected override long CountTrainable(SiteRegistry sites, UniPeltConfig config)
     {
         var adapterGates = sites.SelectResiduals(Roles).Sum(r => SeededLinear.Count(r.Width, 1));
-        var prefixGates = sites.KeyValuePrefixes.Sum(s => AttentionInput(sites, s.LayerIndex) is { } q ? SeededLinear.Count(q.InFeatures, 1) : 0);
+        var prefixGates = sites.KeyValuePrefixes.Sum(s => AttentionInput(sites, s.LayerIndex) is { } a ? SeededLinear.Count(sites.InputProjectionOf(a)!.InFeatures, 1) : 0);
         var lora = sites.SelectLinears(LoraTargets).Sum(l => (long)config.LoraRank * (l.InFeatures + l.OutFeatures) + SeededLinear.Count(l.InFeatures, 1));
-        return base.CountTrainable(sites, config) + adapterGates + PrefixFamily.PrefixParameters(sites, config.PrefixSettings()) + prefixGates + lora;
+        return base.CountTrainable(sites, config) + adapterGates + prefixGates + lora;
     }
 
     protected override nn.Module<Tensor, Tensor> CreateBlock(ResidualSite site, UniPeltConfig config, MethodContext context, SublayerInput? input) =>
         new GatedBottleneck((BottleneckAdapter)base.CreateBlock(site, config, context, input), site.Width, context);
 
+    protected override KeyValuePrefix PrefixAt(SiteRegistry sites, KeyValuePrefixSite site, LayerPrefix view, MethodContext context)
+    {
+        var attention = AttentionInput(sites, site.LayerIndex)!;
+        return new GatedPrefix(view, SublayerInput.Tap(sites, attention), sites.InputProjectionOf(attention)!.InFeatures, context);
+    }
+
     protected override MethodAttachment Apply(SequenceClassifier model, UniPeltConfig config, MethodContext context)
     {
-        base.Apply(model, config, context);
-        var sites = model.Sites;
-        var prefix = config.PrefixSettings();
-        var encoder = PrefixFamily.AttachPrefixes(model, prefix, context, (site, view) =>
-        {
-            var attention = sites.SelectResiduals(SiteRoles.AfterAttention).First(r => r.LayerIndex == site.LayerIndex);
-            return new GatedPrefix(view, SublayerInput.Tap(sites, attention), sites.InputProjectionOf(attention)!.InFeatures, context);
-        });
-        foreach (var linear in sites.SelectLinears(LoraTargets))
+        var attachment = base.Apply(model, config, context);
+        foreach (var linear in model.Sites.SelectLinears(LoraTargets))
             linear.Attach(LoraFamily<LoraConfig>.AdapterName, new GatedLoraAdapter(linear, config.LoraRank, context));
-        var saved = CountTrainable(sites, config) - PrefixFamily.PrefixParameters(sites, prefix) + encoder.SavedParameters;
-        return new HeadRateAttachment(config, config.LearningRate, saved);
+        return attachment;
     }
 }
 
