@@ -51,7 +51,7 @@ public sealed class TrainedCell : IDisposable
     {
         if (counts.MethodTrainable == 0) return $"{method.Id} trains only the head: there is no update to compress or merge";
         if (counts.Adapter > 0 && !method.CanMerge)
-            return $"{method.Id} adds modules that do not fold into the weights (its update is not a set of tensors added to W₀), so it cannot be sparsified or added as a task vector";
+            return $"{method.Id}'s update does not fold into the weights (it acts on activations, as adapters, prompts, prefixes and interventions do), so it is not a set of tensors added to W₀ to sparsify or add as a task vector";
         return null;
     }
 

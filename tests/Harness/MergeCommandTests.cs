@@ -107,7 +107,7 @@ public class MergeCommandTests
     {
         var skipped = report.Skipped.Where(s => s.Method == "houlsby").ToList();
         Assert.That(skipped, Has.Count.EqualTo(2));
-        Assert.That(skipped.Select(s => s.Reason), Is.All.Contains("do not fold into the weights"));
+        Assert.That(skipped.Select(s => s.Reason), Is.All.Contains("does not fold into the weights"));
         Assert.That(report.Rows.Any(r => r.Method == "houlsby"), Is.False);
     }
 
