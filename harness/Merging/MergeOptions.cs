@@ -33,11 +33,15 @@ public static class MergeOps
 }
 
 /// <summary>
-/// What the merge step does. Defaults: densities 5–100 %; ComPEFT's α over 0.5–10 (its paper tunes α on validation
-/// data); λ over Ilharco et al.'s 0.1–1.0, extended to 2 so that a masked single update may also be scaled up;
-/// Breadcrumbs drops the top 1 % of magnitudes as outliers (mergekit's default γ; the paper masks the top γ and bottom β
-/// percentiles per layer, β ≈ 85–90 %, which a density of 10–15 % gives here); ComPEFT's top-k and σ over the whole
-/// update, as its released code flattens all PEFT parameters into one vector (<c>tensor</c>: per tensor instead).
+/// What the merge step does. Defaults: densities 5–100 %; ComPEFT's α over 0.5–10 (the paper tunes α on validation
+/// data; its exact grid is not in the released code, whose scripts take one <c>replace_factor</c> per run [U]); λ over
+/// Ilharco et al.'s 0.1–1.0, extended to 2 so that a masked single update may also be scaled up; ComPEFT's top-k and σ
+/// over the whole update, as its released code flattens all PEFT parameters into one vector (<c>tensor</c>: per tensor).
+/// Breadcrumbs: the released code (rezazzr/breadcrumbs, <c>TaskVectorMiddleKeep</c>) takes the fraction removed from the
+/// top (<c>gamma</c>) and the fraction kept (<c>beta</c>), both defaulting to 0 there; here γ = 1 % (mergekit's default
+/// for its <c>breadcrumbs</c> merge) and the kept fraction is the density, so density 0.1 drops the bottom 89 %. The
+/// released code ranks magnitudes along each tensor's last dimension (per row); this ranks per tensor, the paper's
+/// "layer-wise" masking [U: the paper's recommended β, γ were not checked against its text].
 /// </summary>
 public sealed record MergeOptions
 {

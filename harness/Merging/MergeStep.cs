@@ -58,15 +58,14 @@ public sealed class MergeStep(Composition composition, Action<string> log)
             }
             var directory = Path.Combine(adapters, result.Key);
             if (!Directory.Exists(directory)) { Skip("no saved adapter (the cell ran without --save-adapters)"); continue; }
+            // One cell that cannot be rebuilt or loaded (another build, a damaged folder) is reported; the others go on.
             PlannedCell cell;
             try { cell = Rebuild(result, data, options.Device); }
-            catch (Exception e) when (e is InvalidDataException or KeyNotFoundException or System.Text.Json.JsonException or FileNotFoundException or DirectoryNotFoundException)
-            { Skip(e.Message); continue; }
+            catch (Exception e) when (e is not OutOfMemoryException) { Skip(e.Message); continue; }
 
             TrainedCell trained;
             try { trained = TrainedCell.Load(result, cell, directory, runner, options.SelectionExamples); }
-            catch (Exception e) when (e is NotSupportedException or InvalidDataException or FileNotFoundException or ArgumentException)
-            { Skip(e.Message); continue; }
+            catch (Exception e) when (e is not OutOfMemoryException) { Skip(e.Message); continue; }
             using (trained)
             {
                 log($"{cell.Label}: {trained.UpdateElements:N0} update entries");
@@ -75,11 +74,11 @@ public sealed class MergeStep(Composition composition, Action<string> log)
                 if (reloaded != result.TaskScore)
                     log($"  note: the reloaded adapter scores {reloaded} where the cell recorded {result.TaskScore} (another thread count or build?)");
                 foreach (var op in single)
-                    report.Rows.AddRange(Compress(trained, op, options, reloaded));
+                    report.Rows.AddRange(Compress(trained, op, options));
                 if (merging)
                 {
                     try { members.Add(MergeMember.From(trained)); }
-                    catch (NotSupportedException e) { log($"  not merged with other tasks: {e.Message}"); }
+                    catch (NotSupportedException e) { Skip($"not merged with other tasks: {e.Message}"); }
                 }
             }
         }
@@ -119,7 +118,7 @@ public sealed class MergeStep(Composition composition, Action<string> log)
     }
 
     /// <summary>One op on one cell, at every density: the compressed update's score at the scale the selection rows prefer.</summary>
-    private IEnumerable<MergeRow> Compress(TrainedCell cell, string op, MergeOptions options, double? reloaded)
+    private IEnumerable<MergeRow> Compress(TrainedCell cell, string op, MergeOptions options)
     {
         var originalBytes = cell.UpdateElements * 4;
         var scaleName = op == MergeOps.Compeft ? "alpha" : "lambda";
@@ -173,13 +172,13 @@ public sealed class MergeStep(Composition composition, Action<string> log)
             return (bases, bits);
         }
         // One vector over the whole update, as the released code flattens every PEFT parameter (state_dict_to_vector).
-        using var all = cat(cell.Update.Select(u => u.Tau.flatten()).ToArray());
-        using var globalMask = SparseUpdate.TopMagnitudeMask(all, density);
-        using var ternary = SparseUpdate.TernaryBase(all, globalMask);
+        using var temporaries = NewDisposeScope();
+        var all = cat(cell.Update.Select(u => u.Tau.flatten()).ToArray());
+        var ternary = SparseUpdate.TernaryBase(all, SparseUpdate.TopMagnitudeMask(all, density));
         long offset = 0;
         foreach (var u in cell.Update)
         {
-            bases[u.Name] = ternary.narrow(0, offset, u.Tau.numel()).clone();
+            bases[u.Name] = ternary.narrow(0, offset, u.Tau.numel()).clone().MoveToOuterDisposeScope();
             offset += u.Tau.numel();
         }
         return (bases, SparseUpdate.TernaryBlockBits(SparseUpdate.Positions(ternary), all.numel()));
