@@ -9,6 +9,7 @@ using PeftBench.Harness.Cli;
 //   dotnet run --project harness -- report RESULTS_DIR      tables and plots from result files alone
 //   dotnet run --project harness -- compare --baseline F --current RESULTS_DIR   the regression gate (exit 1 on regression)
 //   dotnet run --project harness -- baseline RESULTS_DIR --suite ci              freeze a run as results/baselines/ci.json
+//   dotnet run --project harness -- merge RUN --ops compeft,breadcrumbs,task-arithmetic   compress and merge saved adapters
 var composition = new Composition();
 var root = new RootCommand("PeftBench: a benchmarking harness for parameter-efficient fine-tuning.");
 RunCommand.AddTo(root, composition);
@@ -18,6 +19,7 @@ PlanCommand.AddTo(root, composition);
 ReportCommand.AddTo(root);
 CompareCommand.AddTo(root);
 BaselineCommand.AddTo(root);
+MergeCommand.AddTo(root, composition);
 MaintenanceCommands.AddTo(root);
 WorkerCommand.AddTo(root, composition);
 var parsed = root.Parse(args);

@@ -59,5 +59,9 @@ public static class MethodCatalog
         new VptShallow(),
         new VptDeep(),
         new Dept(),
+        new MamAdapter(),
+        new UniPelt(),
+        new MoeLora(),
+        new Mola(),
     }, m => m.Id);
 }

@@ -261,7 +261,12 @@ public static class Planner
     }
 
     private static JsonObject Identity(TaskSpec task, DataOptions data, IBackboneSource model, IPeftMethod method, MethodConfig config,
-        BudgetFit? fit, long seed, Profile profile, string device, int threads, Precision precision)
+        BudgetFit? fit, long seed, Profile profile, string device, int threads, Precision precision) =>
+        CellIdentity(task, data, model, method, config, fit?.Budget.Spec, seed, profile, device, threads, precision);
+
+    /// <summary>What a cell key hashes; public so that a finished cell can be rebuilt from its result file and its key checked.</summary>
+    public static JsonObject CellIdentity(TaskSpec task, DataOptions data, IBackboneSource model, IPeftMethod method, MethodConfig config,
+        string? budgetSpec, long seed, Profile profile, string device, int threads, Precision precision)
     {
         var identity = new JsonObject
         {
@@ -273,7 +278,7 @@ public static class Planner
             ["method"] = method.Id,
             ["method_version"] = method.Version,
             ["config"] = JsonNode.Parse(config.ToCanonicalJson()),
-            ["budget"] = fit?.Budget.Spec,
+            ["budget"] = budgetSpec,
             ["seed"] = seed,
             ["profile"] = profile.Id,
             ["recipe"] = profile.Recipe.ToJson(),

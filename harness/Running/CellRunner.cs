@@ -55,20 +55,10 @@ public sealed class CellRunner(IMemoryProbe memory)
         memory.Reset();
 
         var setup = Stopwatch.StartNew();
-        seeds.SeedGlobal("backbone");
-        using var model = new SequenceClassifier(cell.Model.CreateBackbone(device), cell.Task.Head.Outputs, cell.Model.HeadDropout, device);
-        seeds.SeedGlobal("head");
-        ReinitialiseHead(model);
-        var context = new MethodContext(device, seeds.Generator("adapter-init"))
-        {
-            Calibration = maxExamples => CalibrationBatches(cell, seeds, device, maxExamples),
-        };
-        var attachment = cell.Method.Apply(model, cell.Config, context);
-        model.SetHeadTrainable(true);
-        cell.Precision.ApplyTo(model);
-        // Soft prompts and key/value prefixes take positions from the text: truncate inputs so they fit the position table.
-        var splits = Encode(cell, cell.Model.MaxSequenceLength - (int)(model.Sites.InputEmbeddings?.AddedPositions ?? 0)
-            - (int)model.Sites.PrefixPositions);
+        var created = CreateModel(cell, seeds, device);
+        using var model = created.Model;
+        var attachment = created.Attachment;
+        var splits = Encode(cell, TextRoom(cell, model));
         var counts = model.CountParameters();
         var predicted = cell.Method.CountTrainable(cell.Model.Sites, cell.Config);
         if (predicted != counts.MethodTrainable)
@@ -127,6 +117,40 @@ public sealed class CellRunner(IMemoryProbe memory)
             with { RankAllocation = Allocation(attachment.Report()), History = [.. outcome.History], Examples = examples };
     }
 
+    /// <summary>
+    /// The cell's model before training, exactly as <see cref="Run"/> builds it from the cell seed: the pretrained
+    /// backbone, the head drawn from the seed, the method attached with its seeded init (and calibration data where
+    /// it asks), the head trainable, the cell's precision. The merge step rebuilds cells through this, so that the
+    /// method's init it compares against is bit-identical to the one training started from.
+    /// </summary>
+    internal (SequenceClassifier Model, MethodAttachment Attachment) CreateModel(PlannedCell cell, SeedTree seeds, Device device)
+    {
+        seeds.SeedGlobal("backbone");
+        var model = new SequenceClassifier(cell.Model.CreateBackbone(device), cell.Task.Head.Outputs, cell.Model.HeadDropout, device);
+        seeds.SeedGlobal("head");
+        ReinitialiseHead(model);
+        var context = new MethodContext(device, seeds.Generator("adapter-init"))
+        {
+            Calibration = maxExamples => CalibrationBatches(cell, seeds, device, maxExamples),
+        };
+        var attachment = cell.Method.Apply(model, cell.Config, context);
+        model.SetHeadTrainable(true);
+        cell.Precision.ApplyTo(model);
+        return (model, attachment);
+    }
+
+    /// <summary>Positions left for the text: soft prompts and key/value prefixes take some from the position table.</summary>
+    internal static int TextRoom(PlannedCell cell, SequenceClassifier model) =>
+        cell.Model.MaxSequenceLength - (int)(model.Sites.InputEmbeddings?.AddedPositions ?? 0) - (int)model.Sites.PrefixPositions;
+
+    /// <summary>The cell's task data (cached per task and data folder).</summary>
+    internal TaskData Data(PlannedCell cell)
+    {
+        var dataKey = $"{cell.Task.Id}|{cell.Data.DataDirectory}";
+        if (!taskData.TryGetValue(dataKey, out var data)) taskData[dataKey] = data = cell.Task.Data.Load(cell.Data);
+        return data;
+    }
+
     /// <summary>Dev points of the training curve use at most this many examples (the final metrics use the whole split).</summary>
     public const int DevCurveMaxExamples = 1000;
     /// <summary>Per-example scores (for the paired bootstrap in reports) are stored for splits up to this size.</summary>
@@ -170,18 +194,24 @@ public sealed class CellRunner(IMemoryProbe memory)
         }
     }
 
-    private IReadOnlyDictionary<string, EncodedSplit> Encode(PlannedCell cell, int modelRoom)
+    internal IReadOnlyDictionary<string, EncodedSplit> Encode(PlannedCell cell, int modelRoom)
     {
-        var maxLength = Math.Min(cell.Profile.Recipe.MaxSequenceLength, modelRoom);
-        if (maxLength < 4) throw new InvalidOperationException($"only {modelRoom} positions are left for the text; shorten the prompt.");
+        var maxLength = MaxTextLength(cell, modelRoom);
         var key = $"{cell.Task.Id}|{cell.Data.DataDirectory}|{cell.Model.Id}|{cell.Model.Sha256}|{maxLength}";
         if (encoded.TryGetValue(key, out var cached)) return cached;
-        var dataKey = $"{cell.Task.Id}|{cell.Data.DataDirectory}";
-        if (!taskData.TryGetValue(dataKey, out var data)) taskData[dataKey] = data = cell.Task.Data.Load(cell.Data);
+        var data = Data(cell);
         var result = new Dictionary<string, EncodedSplit> { ["train"] = new EncodedSplit(data.Train, cell.Model, maxLength) };
         foreach (var (name, examples) in data.Evaluation) result[name] = new EncodedSplit(examples, cell.Model, maxLength);
         encoded[key] = result;
         return result;
+    }
+
+    /// <summary>Tokens per example: the recipe's length, within the positions the model leaves for the text.</summary>
+    internal static int MaxTextLength(PlannedCell cell, int modelRoom)
+    {
+        var maxLength = Math.Min(cell.Profile.Recipe.MaxSequenceLength, modelRoom);
+        if (maxLength < 4) throw new InvalidOperationException($"only {modelRoom} positions are left for the text; shorten the prompt.");
+        return maxLength;
     }
 
     private static ParameterSummary Summary(ParameterCounts c) => new()

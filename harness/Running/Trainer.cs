@@ -150,7 +150,7 @@ public static class Trainer
     }
 
     /// <summary>All training rows, or a seeded subset when the recipe caps them.</summary>
-    private static List<int> TrainingIndices(int count, TrainingRecipe recipe, SeedTree seeds)
+    internal static List<int> TrainingIndices(int count, TrainingRecipe recipe, SeedTree seeds)
     {
         var all = Enumerable.Range(0, count).ToList();
         if (recipe.MaxTrainExamples <= 0 || recipe.MaxTrainExamples >= count) return all;

@@ -83,7 +83,11 @@ public sealed class MethodContractTests
         ["vpt-shallow"] = _ => false,
         ["vpt-deep"] = _ => false,
         ["dept"] = _ => false,
-        // LISA's default γ = 2 is every block of the 2-layer contract model, so every backbone weight trains (LisaTests checks γ = 1).
+        ["mam-adapter"] = _ => false,
+        ["unipelt"] = _ => false,
+        ["moe-lora"] = _ => false,
+        ["mola"] = _ => false,
+        // LISA's default γ = 2 is every block of the 2-layer contract model, so every backbone weight trains (SelectiveMethodTests checks γ = 1).
         ["lisa"] = _ => true,
         // HFT pairs the contract model's two blocks: one trains a random half of the groups, the other the complement, so
         // which weights train is drawn from the seed; SelectiveMethodTests checks the halves.
@@ -108,7 +112,9 @@ public sealed class MethodContractTests
     private static readonly IReadOnlySet<string> WithoutPeftCheckpoint = new HashSet<string>
     {
         "full-ft", "linear-probe", "bitfit", "houlsby", "prompt-tuning", "flora", "slora", "nlora", "inttune",
-        "increlora", "triadaptlora", "mos", "loreft", "lisa", "hft", "spiel", "dsee", "direft", "vpt-shallow", "vpt-deep", "dept", "ssf", "pfeiffer", "parallel-adapter", "adaptformer", "compacter", "compacter-pp",
+        "increlora", "triadaptlora", "mos", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept", "ssf", "pfeiffer", "parallel-adapter", "adaptformer", "compacter", "compacter-pp",
+        "mam-adapter", "unipelt", "moe-lora", "mola",
+        "lisa", "hft", "spiel", "dsee",
     };
 
     /// <summary>
@@ -159,7 +165,7 @@ public sealed class MethodContractTests
         {
             Assert.That(method.Id, Is.EqualTo(method.Id.ToLowerInvariant()));
             Assert.That(method.Version, Is.EqualTo(Versions.GetValueOrDefault(method.Id, 1)));
-            Assert.That(method.Family, Is.AnyOf("baseline", "selective", "low-rank", "orthogonal", "adapter", "prompt", "scaling"));
+            Assert.That(method.Family, Is.AnyOf("baseline", "selective", "low-rank", "orthogonal", "adapter", "prompt", "scaling", "hybrid", "mixture"));
             Assert.That(method.Citation, Is.Not.Empty);
             Assert.That(method.Description, Is.Not.Empty);
             Assert.That(method.Validate(method.DefaultConfig, Tiny(method).Create().Sites), Is.Empty, "defaults must be valid on the tiny model");

@@ -61,6 +61,15 @@ public static class NativeAdapterCheckpoint
             throw new InvalidDataException($"the adapter was saved by {method.Id} version {folder.Version}; this build has version {method.Version}, whose math may differ.");
         var config = MethodConfig.FromCanonicalJson(method.DefaultConfig.GetType(), folder.ConfigJson);
         method.Apply(model, config, context);
+        LoadInto(folder, model, method);
+        return config;
+    }
+
+    /// <summary>Overwrites every saved tensor of <paramref name="model"/>, to which <paramref name="method"/> is already attached with the saved config.</summary>
+    public static void LoadInto(NativeAdapterFolder folder, SequenceClassifier model, IPeftMethod method)
+    {
+        if (folder.MethodId != method.Id)
+            throw new ArgumentException($"the adapter folder holds a {folder.MethodId} adapter, not {method.Id}.");
         var targets = model.AdapterState().ToDictionary(t => t.Name, t => t.Tensor);
         var missing = targets.Keys.Where(k => !folder.Tensors.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
         var unexpected = folder.Tensors.Keys.Where(k => !targets.ContainsKey(k)).Order(StringComparer.Ordinal).ToList();
@@ -76,6 +85,5 @@ public static class NativeAdapterCheckpoint
                 target.copy_(saved.to(target.dtype, target.device));
             }
         }
-        return config;
     }
 }

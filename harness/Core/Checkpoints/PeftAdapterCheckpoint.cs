@@ -251,6 +251,20 @@ public static class PeftAdapterCheckpoint
             ? MethodConfig.FromCanonicalJson(method.DefaultConfig.GetType(), json)
             : importer.FromPeftConfig(folder.AdapterConfig);
         method.Apply(model, config, context);
+        LoadInto(folder, model, method);
+        return config;
+    }
+
+    /// <summary>
+    /// Copies the folder's adapter and head tensors into <paramref name="model"/>, to which <paramref name="method"/> is
+    /// already attached with the folder's config (the merge step attaches it from the cell seed first, to keep the
+    /// method's init). Every tensor in the folder must land somewhere.
+    /// </summary>
+    public static void LoadInto(PeftAdapterFolder folder, SequenceClassifier model, IPeftMethod method)
+    {
+        if (method.Id != folder.MethodId) throw new ArgumentException($"the folder holds a {folder.MethodId} adapter, not {method.Id}.");
+        var importer = method as IPeftCheckpointMethod
+            ?? throw new NotSupportedException($"{method.Id} has no peft adapter layout yet.");
         var used = new HashSet<string>(StringComparer.Ordinal);
         foreach (var linear in model.Sites.Linears.Where(l => l.Adapters.Count > 0))
         {
@@ -288,7 +302,6 @@ public static class PeftAdapterCheckpoint
         }
         var unused = folder.Tensors.Keys.Where(k => !used.Contains(k)).ToList();
         if (unused.Count > 0) throw new InvalidDataException($"tensors in the adapter folder that match no module of the model: {string.Join(", ", unused.Take(5))}.");
-        return config;
     }
 
     /// <summary>
