@@ -55,5 +55,8 @@ public static class MethodCatalog
         new VptShallow(),
         new VptDeep(),
         new Dept(),
+        new Qlora(),
+        new Loftq(),
+        new Peqa(),
     }, m => m.Id);
 }
