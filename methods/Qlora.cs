@@ -9,8 +9,9 @@
 // Simplification: the paper's paged optimizers (unified-memory paging of optimizer states on GPU) are a memory
 // mechanism with no effect on the numbers, and are not implemented; the optimizer is the shared AdamW.
 // Output at init differs from the float model by the quantization error (ΔW = 0, W₀ replaced by its NF4 form).
-// Merge: ΔW folds only into the dequantized float weight (the merged layer runs in fp32, as peft merges a
-// bnb 4-bit layer by dequantizing); quantizing W₀ + ΔW again would change the outputs, so it is not done.
+// Merge: ΔW folds only into the dequantized float weight, and the merged layer runs in fp32. peft's bnb Linear4bit.merge
+// dequantizes, adds ΔW and quantizes the sum to NF4 again, warning that rounding changes the outputs; we do not
+// re-quantize, so merged outputs equal unmerged ones (the price: the merged layer holds fp32 weights).
 // Trainable parameters: Σ over targets r(d_in + d_out), as LoRA.
 
 using System.Text.Json.Nodes;
