@@ -3,7 +3,7 @@ DOTNET ?= dotnet
 PROFILE ?= default
 THREADS ?= 2
 
-.PHONY: build run smoke test ci baseline compare list report report-check pretrain data clean gpu-probe-check slurm-check perf
+.PHONY: build run smoke test ci baseline compare list report report-check pretrain data clean gpu-probe-check slurm-check perf shard-speedup
 
 build:
 	$(DOTNET) build Bench.sln -c Release
@@ -79,6 +79,12 @@ gpu-probe-check:
 # 2-shard job array of the smoke suite written by `plan --emit slurm`; merged results must equal one process's.
 slurm-check:
 	bash build/slurm-check.sh
+
+# Speed-up of two shards over one on this machine: the glue suite at profile ci (seed 0) as one process (1 thread), as two
+# concurrent shards (1 thread each; cells checked identical) and as one process with 2 threads. Needs an idle machine
+# (~10 min); writes $(PERF_OUT)/shard-speedup.md.
+shard-speedup:
+	PERF_OUT=$(PERF_OUT) bash build/shard-speedup.sh
 
 
 # Micro-benchmarks (BenchmarkDotNet, in-process): forward and forward+backward of every method's adapted layer against the

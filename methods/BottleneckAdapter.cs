@@ -78,7 +78,13 @@ public sealed class BottleneckAdapter : nn.Module<Tensor, Tensor>
     }
 
     /// <summary>Adds Δ(x) to <paramref name="hidden"/>: at a residual site, the sublayer's output before the residual add.</summary>
-    public override Tensor forward(Tensor hidden)
+    public override Tensor forward(Tensor hidden) => hidden + Delta(hidden);
+
+    /// <summary>
+    /// Δ(x) = s·(W_up f(W_down x + b_down) + b_up), x being <paramref name="hidden"/> (serial) or the sublayer's input
+    /// (parallel): the block's contribution alone, which UniPELT multiplies by its gate before adding.
+    /// </summary>
+    public Tensor Delta(Tensor hidden)
     {
         var x = parallelInput?.Take() ?? hidden;
         var h = F.linear(x, down_weight, down_bias);
@@ -92,6 +98,6 @@ public sealed class BottleneckAdapter : nn.Module<Tensor, Tensor>
         if (dropout is not null) h = dropout.call(h);
         var up = F.linear(h, up_weight, up_bias);
         // s = 1 skips the multiplication, so the serial adapters compute exactly what they did before s existed.
-        return hidden + (scaling == 1.0 ? up : up.mul(scaling));
+        return scaling == 1.0 ? up : up.mul(scaling);
     }
 }

@@ -6,6 +6,8 @@ using System.Globalization;
 using PeftBench.Core.Methods;
 using PeftBench.Core.Models;
 using PeftBench.Core.Sites;
+using TorchSharp;
+using static TorchSharp.torch;
 
 namespace PeftBench.Methods;
 
@@ -85,9 +87,12 @@ public abstract class BottleneckMethod<TConfig> : PeftMethod<TConfig> where TCon
         foreach (var site in model.Sites.SelectResiduals(Roles))
         {
             var input = Parallel ? SublayerInput.Tap(model.Sites, site) : null;
-            site.Attach(AdapterName, new BottleneckAdapter(site.Width, config.BottleneckFor(site.Width), config.Activation, context,
-                config.Init, config.Scaling, config.Dropout, input));
+            site.Attach(AdapterName, CreateBlock(site, config, context, input));
         }
         return new MethodAttachment(config);
     }
+
+    /// <summary>The module attached at <paramref name="site"/>: the bottleneck itself; UniPELT wraps it in its gate.</summary>
+    protected virtual nn.Module<Tensor, Tensor> CreateBlock(ResidualSite site, TConfig config, MethodContext context, SublayerInput? input) =>
+        new BottleneckAdapter(site.Width, config.BottleneckFor(site.Width), config.Activation, context, config.Init, config.Scaling, config.Dropout, input);
 }

@@ -92,13 +92,19 @@ public abstract class PrefixFamily : PeftMethod<PrefixTuningConfig>, IPeftCheckp
     private static InputEmbeddingSite? PositionedInput(SiteRegistry sites) =>
         sites.KeyValuePrefixes.Any(s => s.ShiftsPositions) ? sites.InputEmbeddings : null;
 
-    protected override IEnumerable<string> Validate(PrefixTuningConfig config, SiteRegistry sites) =>
-        PromptRoom.Problems(Id, "prefix_length", config.PrefixLength, PositionedInput(sites), config.ReservedInputTokens);
+    protected override IEnumerable<string> Validate(PrefixTuningConfig config, SiteRegistry sites) => PrefixProblems(Id, sites, config);
+
+    /// <summary>The prefix length against the positions the model leaves once the text's reserve is taken (text backbones).</summary>
+    public static IEnumerable<string> PrefixProblems(string methodId, SiteRegistry sites, PrefixTuningConfig config) =>
+        PromptRoom.Problems(methodId, "prefix_length", config.PrefixLength, PositionedInput(sites), config.ReservedInputTokens);
 
     /// <summary>d_kv: key/value heads × head dim of one layer (every layer has the same).</summary>
     private static long Width(SiteRegistry sites) => sites.KeyValuePrefixes.Count == 0 ? 0 : sites.KeyValuePrefixes[0].Heads * sites.KeyValuePrefixes[0].HeadDim;
 
-    protected override long CountTrainable(SiteRegistry sites, PrefixTuningConfig config)
+    protected override long CountTrainable(SiteRegistry sites, PrefixTuningConfig config) => PrefixParameters(sites, config);
+
+    /// <summary>Trainable elements of every layer's prefixes: 2·L·l·d_kv, or P' and the MLP when reparameterised.</summary>
+    public static long PrefixParameters(SiteRegistry sites, PrefixTuningConfig config)
     {
         long l = config.PrefixLength, w = Width(sites), output = 2L * sites.KeyValuePrefixes.Count * w, h = config.ReparameterizationHidden;
         return config.Reparameterize
@@ -110,12 +116,26 @@ public abstract class PrefixFamily : PeftMethod<PrefixTuningConfig>, IPeftCheckp
     {
         model.FreezeAll();
         model.SetHeadTrainable(true);
+        var encoder = AttachPrefixes(model, config, context);
+        return new HeadRateAttachment(config, config.HeadLearningRate, config.Reparameterize ? encoder.SavedParameters : null);
+    }
+
+    /// <summary>
+    /// One <see cref="PrefixEncoder"/> for every layer and a view of it at each attention layer, attached as that layer's
+    /// prefix; <paramref name="wrap"/>, where given, wraps each view first (UniPELT's gate). Returns the encoder.
+    /// </summary>
+    public static PrefixEncoder AttachPrefixes(SequenceClassifier model, PrefixTuningConfig config, MethodContext context,
+        Func<KeyValuePrefixSite, LayerPrefix, KeyValuePrefix>? wrap = null)
+    {
         var sites = model.Sites.KeyValuePrefixes;
         var encoder = new PrefixEncoder(config, sites.Count, sites[0].Heads, sites[0].HeadDim, context);
         // The encoder is registered once, under the first layer's prefix; the other layers read its output.
         foreach (var site in sites)
-            site.Attach(AdapterName, new LayerPrefix(encoder, site.LayerIndex, site.Heads, site.HeadDim, owner: site == sites[0]));
-        return new HeadRateAttachment(config, config.HeadLearningRate, config.Reparameterize ? encoder.SavedParameters : null);
+        {
+            var view = new LayerPrefix(encoder, site.LayerIndex, site.Heads, site.HeadDim, owner: site == sites[0]);
+            site.Attach(AdapterName, wrap is null ? view : wrap(site, view));
+        }
+        return encoder;
     }
 
     private static PrefixEncoder Encoder(SequenceClassifier model) =>

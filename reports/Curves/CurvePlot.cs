@@ -51,7 +51,7 @@ public static class CurvePlot
         plot.XLabel(StepLabel);
         plot.YLabel(yLabel);
         var families = lines.Select(l => l.Family).Distinct().Order(StringComparer.Ordinal).ToList();
-        var palette = new ScottPlot.Palettes.Category10();
+        var palette = FamilyPalette.For(families.Count);
         var shapes = new[] { MarkerShape.FilledCircle, MarkerShape.FilledSquare, MarkerShape.FilledTriangleUp, MarkerShape.FilledDiamond, MarkerShape.OpenCircle };
         foreach (var line in lines)
         {

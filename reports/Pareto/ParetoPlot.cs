@@ -29,7 +29,7 @@ public static class ParetoPlot
         plot.YLabel(yLabel);
 
         var families = plotted.Select(p => p.Family).Distinct().Order(StringComparer.Ordinal).ToList();
-        var palette = new ScottPlot.Palettes.Category10();
+        var palette = FamilyPalette.For(families.Count);
         foreach (var (family, i) in families.Select((f, i) => (f, i)))
         {
             var color = palette.GetColor(i);

@@ -23,6 +23,7 @@ public sealed class MethodConfigTests
                 "adalora", "increlora", "triadaptlora", "kasa", "mos",
                 "ia3", "ssf", "ln-tuning", "pfeiffer", "parallel-adapter", "adaptformer", "compacter", "compacter-pp",
                 "prefix-tuning", "p-tuning-v2", "p-tuning", "adaption-prompt", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept",
+                "mam-adapter", "unipelt", "moe-lora", "mola",
                 "qlora", "loftq", "peqa" }));
 
     [Test]
@@ -60,11 +61,12 @@ public sealed class MethodConfigTests
             Assert.That(MethodCatalog.Create().All.Where(m => !m.CanMerge).Select(m => m.Id),
                 Is.EquivalentTo(new[] { "full-ft", "linear-probe", "bitfit", "houlsby", "prompt-tuning", "ln-tuning", "pfeiffer", "parallel-adapter",
                     "adaptformer", "compacter", "compacter-pp",
-                    "prefix-tuning", "p-tuning-v2", "p-tuning", "adaption-prompt", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept" }));
+                    "prefix-tuning", "p-tuning-v2", "p-tuning", "adaption-prompt", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept",
+                    "mam-adapter", "unipelt", "moe-lora", "mola" }));
             Assert.That(MethodCatalog.Create().All.Where(m => m.CanMerge).Select(m => m.Id), Does.Contain("lora"));
             // The zero-gated adaption prompt preserves the output; prefixes, inserted tokens and ReFT's edits do not.
             Assert.That(MethodCatalog.Create().All.Where(m => !m.PreservesOutputAtInit).Select(m => m.Id), Is.EquivalentTo(new[] { "prompt-tuning", "fourierft", "nlora", "inttune", "kasa", "ssf", "pfeiffer",
-                "prefix-tuning", "p-tuning-v2", "p-tuning", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept",
+                "prefix-tuning", "p-tuning-v2", "p-tuning", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept", "mam-adapter", "unipelt",
                 "qlora", "loftq", "peqa" }));
         });
     }

@@ -71,6 +71,10 @@ public sealed class MethodContractTests
         ["vpt-shallow"] = _ => false,
         ["vpt-deep"] = _ => false,
         ["dept"] = _ => false,
+        ["mam-adapter"] = _ => false,
+        ["unipelt"] = _ => false,
+        ["moe-lora"] = _ => false,
+        ["mola"] = _ => false,
         ["qlora"] = _ => false,
         ["loftq"] = _ => false,
         ["peqa"] = _ => false,
@@ -87,6 +91,7 @@ public sealed class MethodContractTests
     {
         "full-ft", "linear-probe", "bitfit", "houlsby", "prompt-tuning", "flora", "slora", "nlora", "inttune",
         "increlora", "triadaptlora", "mos", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept", "ssf", "pfeiffer", "parallel-adapter", "adaptformer", "compacter", "compacter-pp",
+        "mam-adapter", "unipelt", "moe-lora", "mola",
         "peqa",
     };
 
@@ -141,7 +146,7 @@ public sealed class MethodContractTests
         {
             Assert.That(method.Id, Is.EqualTo(method.Id.ToLowerInvariant()));
             Assert.That(method.Version, Is.EqualTo(Versions.GetValueOrDefault(method.Id, 1)));
-            Assert.That(method.Family, Is.AnyOf("baseline", "selective", "low-rank", "orthogonal", "adapter", "prompt", "scaling", "quantization"));
+            Assert.That(method.Family, Is.AnyOf("baseline", "selective", "low-rank", "orthogonal", "adapter", "prompt", "scaling", "hybrid", "mixture", "quantization"));
             Assert.That(method.Citation, Is.Not.Empty);
             Assert.That(method.Description, Is.Not.Empty);
             Assert.That(method.Validate(method.DefaultConfig, Tiny(method).Create().Sites), Is.Empty, "defaults must be valid on the tiny model");

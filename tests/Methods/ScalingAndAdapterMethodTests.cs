@@ -35,7 +35,7 @@ public sealed class ScalingAndAdapterMethodTests
     private static MethodContext Context(ulong seed) => new(CPU, new Generator(seed, CPU));
 
     /// <summary>A seeded tiny model of <paramref name="family"/> with a 3-class head, its inputs and labels.</summary>
-    private static (SequenceClassifier Model, ModelInputs Inputs, Tensor Labels) Tiny(string family)
+    internal static (SequenceClassifier Model, ModelInputs Inputs, Tensor Labels) Tiny(string family)
     {
         manual_seed(17);
         Backbone backbone = family switch
