@@ -92,13 +92,19 @@ public abstract class LoraFamily<TConfig> : PeftMethod<TConfig>, IPeftCheckpoint
     /// </summary>
     protected virtual bool SplitsWeight => false;
 
+    /// <summary>
+    /// True where the adapter is initialised from r singular (or QR) components of a weight, so the rank cannot exceed
+    /// min(d_in, d_out): the residual-split initialisations and LoftQ (whose factors come from an SVD of W₀ − Q).
+    /// </summary>
+    protected virtual bool RankBoundedByWeight => SplitsWeight;
+
     // A with-expression on the LoraConfig view clones the runtime type, so derived configs keep their own settings.
     protected override TConfig WithKnob(TConfig config, int value) => (TConfig)((LoraConfig)config with { Rank = value });
     protected override int KnobValue(TConfig config) => config.Rank;
 
     protected override Knob? KnobFor(SiteRegistry sites, TConfig config)
     {
-        if (!SplitsWeight) return Knob;
+        if (!RankBoundedByWeight) return Knob;
         var targets = sites.SelectLinears(config.Targets);
         return targets.Count == 0 ? Knob : Knob with { Max = (int)Math.Min(Knob.Max, targets.Min(l => Math.Min(l.InFeatures, l.OutFeatures))) };
     }
@@ -106,7 +112,7 @@ public abstract class LoraFamily<TConfig> : PeftMethod<TConfig>, IPeftCheckpoint
     protected override IEnumerable<string> Validate(TConfig config, SiteRegistry sites)
     {
         foreach (var problem in TargetProblems(Id, config.Targets, sites)) yield return problem;
-        if (!SplitsWeight) yield break;
+        if (!RankBoundedByWeight) yield break;
         foreach (var l in sites.SelectLinears(config.Targets).Where(l => config.Rank > Math.Min(l.InFeatures, l.OutFeatures)))
             yield return $"{Id}: rank {config.Rank} exceeds min(d_in, d_out) = {Math.Min(l.InFeatures, l.OutFeatures)} of {l.Path}; the decomposition has no more components.";
     }

@@ -63,5 +63,8 @@ public static class MethodCatalog
         new UniPelt(),
         new MoeLora(),
         new Mola(),
+        new Qlora(),
+        new Loftq(),
+        new Peqa(),
     }, m => m.Id);
 }

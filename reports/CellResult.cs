@@ -109,6 +109,13 @@ public sealed record ParameterSummary
     /// </summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public long? MethodSaved { get; init; }
+    /// <summary>
+    /// Bytes of the backbone's parameters as stored during training: quantized weights (QLoRA's NF4, PEQA's integer codes)
+    /// as their packed codes and constants, every other tensor at its own width (fp32: 4 bytes per parameter). Result
+    /// files written before this field read it as null.
+    /// </summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? BackboneStoredBytes { get; init; }
 }
 
 /// <summary>Final ranks per adapted site (module path) and the parameters they hold; see MethodAttachment.Report.</summary>

@@ -68,7 +68,7 @@ public static class ParamsCommand
                 output.WriteLine($"  saved       {N(report.MethodSavedParams),16}  (what the method stores for inference; the rest trains only)");
             output.WriteLine($"  head        {N(report.HeadParams),16}");
             output.WriteLine($"  unfrozen    {N(report.UnfrozenBackboneParams),16}");
-            output.WriteLine($"  backbone    {N(report.BackboneParams),16}");
+            output.WriteLine($"  backbone    {N(report.BackboneParams),16}  stored as {N(report.BackboneStoredBytes)} bytes (quantized weights: codes + constants)");
             output.WriteLine($"  total       {N(report.TotalParams),16}");
             output.WriteLine($"  method trains {report.MethodTrainablePercent.ToString("F4", CultureInfo.InvariantCulture)}% of the backbone; config {report.MethodConfig.ToJsonString()}");
             output.WriteLine($"  counted on the {report.CountedOn} in {report.WallSeconds.ToString("F2", CultureInfo.InvariantCulture)} s");

@@ -74,7 +74,7 @@ public sealed class CellRunner(IMemoryProbe memory)
             return primary.Compute(p.Values, devSplit.Labels.Take(p.Values.Length).ToList());
         }
         var outcome = Trainer.Train(model, attachment, splits["train"], isRegression, recipe, seeds, device, onStep, DevScore);
-        var parameters = Summary(counts) with { MethodSaved = attachment.SavedParameters(model) };
+        var parameters = Summary(counts) with { MethodSaved = attachment.SavedParameters(model), BackboneStoredBytes = model.BackboneStoredBytes() };
         if (outcome.DivergedReason is not null)
             return Result(cell, provenance, CellStatus.Diverged, outcome.DivergedReason, null, parameters,
                 Measure(outcome, setup, 0, double.NaN, null, total), cell.Task) with { History = [.. outcome.History] };

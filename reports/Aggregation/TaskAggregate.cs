@@ -43,7 +43,7 @@ public sealed record TaskAggregate
 /// <summary>Parameter counts averaged over cells (heads differ by task; adapters may differ by seed-free knob fits).</summary>
 public sealed record ParameterMeans(
     double Adapter, double Head, double Other, double Trainable, double MethodTrainable, double Total, double Backbone,
-    double MethodTrainableFraction)
+    double MethodTrainableFraction, double? BackboneStoredBytes = null)
 {
     public static ParameterMeans? Of(IEnumerable<ParameterSummary?> ps)
     {
@@ -51,7 +51,9 @@ public sealed record ParameterMeans(
         if (xs.Count == 0) return null;
         return new(xs.Average(p => (double)p.Adapter), xs.Average(p => (double)p.Head), xs.Average(p => (double)p.Other),
             xs.Average(p => (double)p.Trainable), xs.Average(p => (double)p.MethodTrainable), xs.Average(p => (double)p.Total),
-            xs.Average(p => (double)p.Backbone), xs.Average(p => p.MethodTrainableFraction));
+            xs.Average(p => (double)p.Backbone), xs.Average(p => p.MethodTrainableFraction),
+            // Absent from result files written before the figure existed.
+            xs.Any(p => p.BackboneStoredBytes is not null) ? xs.Where(p => p.BackboneStoredBytes is not null).Average(p => (double)p.BackboneStoredBytes!.Value) : null);
     }
 }
 

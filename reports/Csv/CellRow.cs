@@ -38,6 +38,7 @@ public partial class CellRow
     [CsvColumn("params_total")] public long? ParamsTotal { get; set; }
     [CsvColumn("params_backbone")] public long? ParamsBackbone { get; set; }
     [CsvColumn("method_trainable_fraction")] public double? MethodTrainableFraction { get; set; }
+    [CsvColumn("backbone_stored_bytes")] public long? BackboneStoredBytes { get; set; }
     [CsvColumn("peak_memory_bytes")] public long? PeakMemoryBytes { get; set; }
     [CsvColumn("peak_memory_source")] public string? PeakMemorySource { get; set; }
     [CsvColumn("train_examples_per_second")] public double? TrainExamplesPerSecond { get; set; }
@@ -64,7 +65,7 @@ public partial class CellRow
         ParamsAdapter = r.Parameters?.Adapter, ParamsHead = r.Parameters?.Head, ParamsOther = r.Parameters?.Other,
         ParamsTrainable = r.Parameters?.Trainable, ParamsMethodTrainable = r.Parameters?.MethodTrainable,
         ParamsTotal = r.Parameters?.Total, ParamsBackbone = r.Parameters?.Backbone,
-        MethodTrainableFraction = r.Parameters?.MethodTrainableFraction,
+        MethodTrainableFraction = r.Parameters?.MethodTrainableFraction, BackboneStoredBytes = r.Parameters?.BackboneStoredBytes,
         PeakMemoryBytes = r.Measurements?.PeakMemoryBytes, PeakMemorySource = r.Measurements?.PeakMemorySource,
         TrainExamplesPerSecond = r.Measurements?.TrainExamplesPerSecond, TrainTokensPerSecond = r.Measurements?.TrainTokensPerSecond,
         TrainMsPerStep = r.Measurements?.TrainMsPerStep, InferenceExamplesPerSecond = r.Measurements?.InferenceExamplesPerSecond,

@@ -12,7 +12,7 @@ public static class EfficiencyTableBuilder
     {
         var columns = new List<Column>
         {
-            new("Method", false), new("Adapter", true), new("Head", true), new("Other", true),
+            new("Method", false), new("Adapter", true), new("Head", true), new("Other", true), new("Base stored (MiB)", true),
             new("Peak mem. (MiB)", true), new("ms/step", true), new("Train ex/s", true), new("Infer. ex/s", true),
             new("Infer. merged", true), new("Train time (s)", true),
         };
@@ -27,6 +27,8 @@ public static class EfficiencyTableBuilder
                 new(ps.Count == 0 ? "—" : Formats.Count(ps.Average(p => p.Adapter))),
                 new(ps.Count == 0 ? "—" : Formats.Count(ps.Average(p => p.Head))),
                 new(ps.Count == 0 ? "—" : Formats.Count(ps.Average(p => p.Other))),
+                new(ps.Where(p => p.BackboneStoredBytes is not null).Select(p => p.BackboneStoredBytes!.Value).ToList() is { Count: > 0 } stored
+                    ? Formats.Fixed(stored.Average() / (1024.0 * 1024.0), 2) : "—"),
                 Mean(gs, g => g.PeakMemoryBytes, v => Formats.Fixed(v / (1024.0 * 1024.0), 0)),
                 Mean(gs, g => g.TrainMsPerStep, v => Formats.Fixed(v, 1)),
                 Mean(gs, g => g.TrainExamplesPerSecond, v => Formats.Fixed(v, 0)),
@@ -37,7 +39,8 @@ public static class EfficiencyTableBuilder
         }
         var caption = $"Model `{model}`. Means over the row's tasks of the per-task means over seeds, ok cells only. " +
                       "Parameters are trainable counts (adapter: the method's modules; head: the task head; other: backbone " +
-                      "weights the method unfreezes). Peak memory is the process high-water mark on CPU, the allocator peak on GPU; " +
+                      "weights the method unfreezes). Base stored is the backbone as held in memory (quantized weights as codes and " +
+                      "constants, the rest at its own width). Peak memory is the process high-water mark on CPU, the allocator peak on GPU; " +
                       "ms/step is the median over timed steps (forward, backward, optimizer step); throughput is measured after warm-up; " +
                       "\"Infer. merged\" is inference with the update folded into the weights (— where the method cannot merge).";
         return new Table(s.Models.Count > 1 ? $"Efficiency: {model}" : "Efficiency", caption, columns, rows, []);

@@ -24,7 +24,8 @@ public sealed class MethodConfigTests
                 "ia3", "ssf", "ln-tuning", "pfeiffer", "parallel-adapter", "adaptformer", "compacter", "compacter-pp",
                 "prefix-tuning", "p-tuning-v2", "p-tuning", "adaption-prompt", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept",
                 "mam-adapter", "unipelt", "moe-lora", "mola",
-                "lisa", "hft", "spiel", "dsee" }));
+                "lisa", "hft", "spiel", "dsee",
+                "qlora", "loftq", "peqa" }));
 
     [Test]
     public void DefaultHyperparameters()
@@ -67,7 +68,8 @@ public sealed class MethodConfigTests
             Assert.That(MethodCatalog.Create().All.Where(m => m.CanMerge).Select(m => m.Id), Does.Contain("lora"));
             // The zero-gated adaption prompt preserves the output; prefixes, inserted tokens and ReFT's edits do not.
             Assert.That(MethodCatalog.Create().All.Where(m => !m.PreservesOutputAtInit).Select(m => m.Id), Is.EquivalentTo(new[] { "prompt-tuning", "fourierft", "nlora", "inttune", "kasa", "ssf", "pfeiffer",
-                "prefix-tuning", "p-tuning-v2", "p-tuning", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept", "mam-adapter", "unipelt" }));
+                "prefix-tuning", "p-tuning-v2", "p-tuning", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept", "mam-adapter", "unipelt",
+                "qlora", "loftq", "peqa" }));
         });
     }
 

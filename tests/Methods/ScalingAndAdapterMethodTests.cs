@@ -21,7 +21,7 @@ namespace PeftBench.Tests.Methods;
 [TestFixture]
 public sealed class ScalingAndAdapterMethodTests
 {
-    private static readonly string[] Methods = ["ia3", "ssf", "ln-tuning", "pfeiffer", "parallel-adapter", "adaptformer", "compacter", "compacter-pp"];
+    private static readonly string[] Methods = ["ia3", "ssf", "ln-tuning", "pfeiffer", "parallel-adapter", "adaptformer", "compacter", "compacter-pp", "qlora", "loftq", "peqa"];
     private static readonly string[] Families = ["gpt2", "llama", "vit", "ast"];
 
     public static IEnumerable<TestCaseData> MethodsOnFamilies() =>
@@ -80,6 +80,8 @@ public sealed class ScalingAndAdapterMethodTests
         using (model)
         {
             var config = method.DefaultConfig.With("learning_rate", "0.01");
+            // LoftQ's rank is bounded by min(d_in, d_out): the tiny LLaMA's key/value projections are 8 wide.
+            if (methodId == "loftq") config = config.With("rank", "4");
             var predicted = method.CountTrainable(model.Sites, config);
             var attachment = method.Apply(model, config, Context(5));
             model.eval(); // the attached modules too (AdaptFormer's dropout)

@@ -38,7 +38,7 @@ public interface IPeftMethod
     string Id { get; }
     /// <summary>Bumped whenever behaviour changes; part of every cell key.</summary>
     int Version { get; }
-    /// <summary>Family for grouping and plot colours: baseline, selective, low-rank, orthogonal, adapter, prompt, scaling, hybrid, mixture.</summary>
+    /// <summary>Family for grouping and plot colours: baseline, selective, low-rank, orthogonal, adapter, prompt, scaling, hybrid, mixture, quantization.</summary>
     string Family { get; }
     /// <summary>Paper and equation implemented, one line.</summary>
     string Citation { get; }

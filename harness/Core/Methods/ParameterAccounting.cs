@@ -27,6 +27,11 @@ public sealed record ParameterReport
     /// <summary>Backbone weights the method unfroze (BitFit's biases, full fine-tuning's everything).</summary>
     public long UnfrozenBackboneParams { get; init; }
     public long BackboneParams { get; init; }
+    /// <summary>
+    /// Bytes of the backbone's parameters as stored once the method is applied: quantized weights as packed codes and
+    /// constants (QLoRA, LoftQ, PEQA), everything else at its own width (fp32: 4 bytes per parameter).
+    /// </summary>
+    public long BackboneStoredBytes { get; init; }
     /// <summary>Backbone + head + method.</summary>
     public long TotalParams { get; init; }
     /// <summary>What the method trains, head excluded, as % of the backbone: the quantity budgets are stated in.</summary>
@@ -76,12 +81,13 @@ public static class ParameterAccounting
             HeadParams = head,
             UnfrozenBackboneParams = counts.Other,
             BackboneParams = counts.Backbone,
+            BackboneStoredBytes = model.BackboneStoredBytes(),
             TotalParams = counts.Total,
             MethodTrainablePercent = counts.Backbone == 0 ? 0 : 100.0 * counts.MethodTrainable / counts.Backbone,
             MethodSavedParams = attachment.SavedParameters(model) ?? counts.MethodTrainable,
             TrainablePercentOfTotal = counts.Total == 0 ? 0 : 100.0 * counts.Trainable / counts.Total,
             MethodFormulaParams = formula,
-            AdaptedSites = model.Sites.Linears.Count(l => l.Adapters.Count > 0) + model.Sites.Residuals.Count(r => r.Transforms.Count > 0)
+            AdaptedSites = model.Sites.Linears.Count(l => l.Adapters.Count > 0 || l.Quantized is not null) + model.Sites.Residuals.Count(r => r.Transforms.Count > 0)
                 + model.Sites.KeyValuePrefixes.Count(p => p.Current is not null || p.Prompt is not null)
                 + model.Sites.HiddenStates.Count(h => h.Interventions.Count > 0) + (model.Sites.InputEmbeddings?.Current is null ? 0 : 1),
             CountedOn = "meta device (module tree instantiated, no weights)",

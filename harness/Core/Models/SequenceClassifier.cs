@@ -51,8 +51,29 @@ public sealed class SequenceClassifier : nn.Module<ModelInputs, Tensor>
     {
         foreach (var (name, p) in named_parameters())
             if (OriginOf(name) != ParameterOrigin.Backbone || p.requires_grad) yield return (name, p);
+        // A quantized base's codes and constants are the backbone as stored, derived from W₀ when the method is applied
+        // again: not part of the adapter (its trained parts, PEQA's scales, are parameters and are saved above).
+        var quantizedPrefixes = named_modules().Where(m => m.module is QuantizedWeight).Select(m => m.name + ".").ToList();
         foreach (var (name, b) in named_buffers())
-            if (!backboneBufferNames.Contains(name)) yield return (name, b);
+            if (!backboneBufferNames.Contains(name) && !quantizedPrefixes.Any(prefix => name.StartsWith(prefix, StringComparison.Ordinal))) yield return (name, b);
+    }
+
+    /// <summary>
+    /// Bytes of the backbone's parameters as stored: a quantized linear's weight counts its codes and constants
+    /// (<see cref="QuantizedWeight.StoredBytes"/>), every other tensor elements × element size (fp32: 4 bytes each).
+    /// Logical parameter counts are unchanged by quantization; this is the figure that shows it.
+    /// </summary>
+    public long BackboneStoredBytes()
+    {
+        var quantized = Sites.Linears.Where(l => l.Quantized is not null)
+            .ToDictionary(l => $"{backbone.BaseModelPrefix}.{l.Path}.weight", l => l.Quantized!.StoredBytes);
+        long bytes = 0;
+        foreach (var (name, p) in named_parameters())
+        {
+            if (!backboneParameterNames.Contains(name)) continue;
+            bytes += quantized.TryGetValue(name, out var stored) ? stored : p.numel() * p.ElementSize;
+        }
+        return bytes;
     }
 
     public override Tensor forward(ModelInputs batch) => classifier.call(backbone.Forward(batch), batch);

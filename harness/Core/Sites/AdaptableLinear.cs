@@ -89,13 +89,48 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
         adapterNames.Add(name);
     }
 
+    /// <summary>
+    /// The quantized form W₀ is held in (QLoRA's NF4, PEQA's integer codes), or null while W₀ is the float <see cref="weight"/>.
+    /// </summary>
+    public QuantizedWeight? Quantized { get; private set; }
+
+    /// <summary>
+    /// Replaces the float W₀ by <paramref name="quantized"/>, registered under <paramref name="name"/>: forward dequantizes
+    /// it on every call, and the float weight's storage is freed. The <see cref="weight"/> parameter stays registered with its
+    /// logical shape (parameter counts, names and the state dict's keys are unchanged) but reads as zeros from a single
+    /// shared element; read W₀ through <see cref="BaseWeight"/>. Merging materialises the dequantized weight (see <see cref="Merge"/>).
+    /// </summary>
+    public void Quantize(string name, QuantizedWeight quantized)
+    {
+        if (Quantized is not null) throw new InvalidOperationException($"{Path}: the base weight is already quantized.");
+        if (IsMerged || adapters.Count > 0) throw new InvalidOperationException($"{Path}: quantize the base weight before attaching or merging adapters.");
+        if (quantized.OutFeatures != OutFeatures || quantized.InFeatures != InFeatures)
+            throw new ArgumentException($"{Path}: a quantized [{quantized.OutFeatures}, {quantized.InFeatures}] weight cannot replace [{OutFeatures}, {InFeatures}].");
+        register_module(name, quantized);
+        Quantized = quantized;
+        FreeFloatWeight();
+    }
+
+    /// <summary>W₀ as a float matrix: the weight itself, or its dequantized form while the base is quantized and unmerged.</summary>
+    public Tensor BaseWeight() => Quantized is not null && !IsMerged ? Quantized.Dequantize().to(weight.dtype) : weight;
+
+    /// <summary>Points the weight at one zero element broadcast to [out, in]: the float storage is released, the shape kept.</summary>
+    private void FreeFloatWeight()
+    {
+        using var _ = no_grad();
+        using var placeholder = zeros(1, dtype: weight.dtype, device: weight.device);
+        using var broadcast = placeholder.expand(OutFeatures, InFeatures);
+        weight.set_(broadcast);
+    }
+
     public override Tensor forward(Tensor input)
     {
         // A bias-free layer holds the bias deltas it merged (SSF's shift) outside its parameters, so its state dict is unchanged.
         var effectiveBias = IsMerged ? bias ?? mergedBias : bias;
+        var w = BaseWeight();
         var output = BaseComputeType is { } type
-            ? F.linear(input.to(type), weight.to(type), effectiveBias?.to(type)).to(input.dtype)
-            : F.linear(input, weight, effectiveBias);
+            ? F.linear(input.to(type), w.to(type), effectiveBias?.to(type)).to(input.dtype)
+            : F.linear(input, w, effectiveBias);
         if (IsMerged) return output;
         foreach (var adapter in adapters)
             output = adapter.Adapt(input, output, this);
@@ -114,9 +149,15 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
         foreach (var adapter in adapters)
             if (!adapter.CanMerge) throw new InvalidOperationException($"{Path}: {adapter.GetType().Name} cannot be merged.");
         using var _ = no_grad();
+        if (Quantized is not null)
+        {
+            // Materialised first, so that an adapter reading the host's weight for its delta sees the dequantized W₀.
+            using var dequantized = Quantized.Dequantize().to(weight.dtype);
+            weight.set_(dequantized.contiguous());
+        }
         var deltas = adapters.Select(a => a.DeltaWeight(this).detach()).ToList();
         var biasDeltas = adapters.Select(a => a.DeltaBias(this)?.detach()).OfType<Tensor>().ToList();
-        unmergedWeight = weight.detach().clone();
+        if (Quantized is null) unmergedWeight = weight.detach().clone();
         foreach (var delta in deltas)
             using (delta) weight.add_(delta);
         if (biasDeltas.Count > 0)
@@ -135,9 +176,13 @@ public sealed class AdaptableLinear : nn.Module<Tensor, Tensor>
     {
         if (!IsMerged) return;
         using var _ = no_grad();
-        weight.copy_(unmergedWeight!);
-        unmergedWeight!.Dispose();
-        unmergedWeight = null;
+        if (Quantized is not null) FreeFloatWeight();
+        else
+        {
+            weight.copy_(unmergedWeight!);
+            unmergedWeight!.Dispose();
+            unmergedWeight = null;
+        }
         if (unmergedBias is not null)
         {
             bias!.copy_(unmergedBias);
