@@ -55,5 +55,7 @@ public static class MethodCatalog
         new VptShallow(),
         new VptDeep(),
         new Dept(),
+        new Mezo(),
+        new SparseMezo(),
     }, m => m.Id);
 }

@@ -22,7 +22,8 @@ public sealed class MethodConfigTests
                 "vera", "fourierft", "loha", "lokr", "oft", "boft", "hra", "flora", "slora", "nlora", "inttune",
                 "adalora", "increlora", "triadaptlora", "kasa", "mos",
                 "ia3", "ssf", "ln-tuning", "pfeiffer", "parallel-adapter", "adaptformer", "compacter", "compacter-pp",
-                "prefix-tuning", "p-tuning-v2", "p-tuning", "adaption-prompt", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept" }));
+                "prefix-tuning", "p-tuning-v2", "p-tuning", "adaption-prompt", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept",
+                "mezo", "sparse-mezo" }));
 
     [Test]
     public void DefaultHyperparameters()
@@ -59,7 +60,8 @@ public sealed class MethodConfigTests
             Assert.That(MethodCatalog.Create().All.Where(m => !m.CanMerge).Select(m => m.Id),
                 Is.EquivalentTo(new[] { "full-ft", "linear-probe", "bitfit", "houlsby", "prompt-tuning", "ln-tuning", "pfeiffer", "parallel-adapter",
                     "adaptformer", "compacter", "compacter-pp",
-                    "prefix-tuning", "p-tuning-v2", "p-tuning", "adaption-prompt", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept" }));
+                    "prefix-tuning", "p-tuning-v2", "p-tuning", "adaption-prompt", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept",
+                    "mezo", "sparse-mezo" }));
             Assert.That(MethodCatalog.Create().All.Where(m => m.CanMerge).Select(m => m.Id), Does.Contain("lora"));
             // The zero-gated adaption prompt preserves the output; prefixes, inserted tokens and ReFT's edits do not.
             Assert.That(MethodCatalog.Create().All.Where(m => !m.PreservesOutputAtInit).Select(m => m.Id), Is.EquivalentTo(new[] { "prompt-tuning", "fourierft", "nlora", "inttune", "kasa", "ssf", "pfeiffer",

@@ -121,6 +121,24 @@ public class MethodAttachment
 }
 
 /// <summary>
+/// Implemented by the attachment of a method that trains without gradients (MeZO, Sparse-MeZO). The trainer then calls
+/// <see cref="Step"/> once per batch instead of zero_grad → backward → clip → AdamW: it builds no optimizer (no moment
+/// buffers), runs every forward pass under no_grad (no autograd graph, no .grad tensors) and with dropout off (the
+/// paired evaluations of one step must see the same function, as MeZO's zo_forward), and keeps its schedule, timing,
+/// history and divergence check as for every other method.
+/// </summary>
+public interface IZerothOrderStep
+{
+    /// <summary>
+    /// One optimisation step of <paramref name="parameters"/> (every parameter that requires grad, head included).
+    /// <paramref name="loss"/> evaluates the training loss of this step's batch at the parameters' current values (as
+    /// often as the method needs); <paramref name="learningRate"/> is the scheduled rate of this step. Returns the loss
+    /// to record for the step; a non-finite value stops the cell as diverged (the parameters must then be left as they were).
+    /// </summary>
+    double Step(IReadOnlyList<Parameter> parameters, Func<double> loss, double learningRate, double weightDecay, int step);
+}
+
+/// <summary>
 /// Ranks a rank-adaptive method ended with. <paramref name="AllocatedParameters"/>: the parameters of the ranks in
 /// use (what a resized adapter would hold); <paramref name="HeldParameters"/>: the trainable elements kept in
 /// memory during training (the reported trainable count: AdaLoRA's init_r triplets, a growth pool);
