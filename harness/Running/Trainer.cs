@@ -20,7 +20,8 @@ public sealed record TrainOutcome(
 /// The one training loop every method shares: AdamW, linear warm-up then linear decay, gradient clipping,
 /// data order from the cell seed. Timing excludes the first steps (warm-up) and covers forward, backward and
 /// the optimizer step. A zeroth-order method (<see cref="IZerothOrderStep"/>) replaces backward, clipping and AdamW
-/// with its own step from loss values alone: no optimizer is built, forwards run under no_grad with dropout off. A non-finite loss stops the cell and is reported as divergence, not as an error.
+/// with its own step from loss values alone: no optimizer is built, forwards run under no_grad with dropout off.
+/// A non-finite loss stops the cell and is reported as divergence, not as an error.
 /// The history records the mean loss of every logging window (at most <see cref="MaxLossPoints"/> points) and, when
 /// <c>devScore</c> is given, the dev score at <see cref="DevEvaluations"/> evenly spaced steps; dev evaluation runs
 /// outside every timer, in eval mode with no randomness drawn, so it changes neither the numbers nor the timings.
