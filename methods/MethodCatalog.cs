@@ -66,5 +66,7 @@ public static class MethodCatalog
         new Qlora(),
         new Loftq(),
         new Peqa(),
+        new Mezo(),
+        new SparseMezo(),
     }, m => m.Id);
 }

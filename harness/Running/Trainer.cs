@@ -19,7 +19,9 @@ public sealed record TrainOutcome(
 /// <summary>
 /// The one training loop every method shares: AdamW, linear warm-up then linear decay, gradient clipping,
 /// data order from the cell seed. Timing excludes the first steps (warm-up) and covers forward, backward and
-/// the optimizer step. A non-finite loss stops the cell and is reported as divergence, not as an error.
+/// the optimizer step. A zeroth-order method (<see cref="IZerothOrderStep"/>) replaces backward, clipping and AdamW
+/// with its own step from loss values alone: no optimizer is built, forwards run under no_grad with dropout off.
+/// A non-finite loss stops the cell and is reported as divergence, not as an error.
 /// The history records the mean loss of every logging window (at most <see cref="MaxLossPoints"/> points) and, when
 /// <c>devScore</c> is given, the dev score at <see cref="DevEvaluations"/> evenly spaced steps; dev evaluation runs
 /// outside every timer, in eval mode with no randomness drawn, so it changes neither the numbers nor the timings.
@@ -50,11 +52,28 @@ public static class Trainer
         }
         var trainable = groups.SelectMany(g => g.Parameters).ToList();
         if (trainable.Count == 0) throw new InvalidOperationException("the method left no trainable parameters.");
-        using var optimizer = optim.AdamW(groups);
-        attachment.OptimizerCreated(optimizer);
+        var zerothOrder = attachment as IZerothOrderStep;
+        if (zerothOrder is not null && peakRates.Distinct().Count() > 1)
+            throw new InvalidOperationException("a zeroth-order method trains all its parameters at one learning rate.");
+        using var optimizer = zerothOrder is null ? optim.AdamW(groups) : null;
+        if (optimizer is not null) attachment.OptimizerCreated(optimizer);
+        // MeZO's zo_forward runs in eval mode: the two evaluations of one step must differ only by the perturbation.
+        void TrainingMode() { if (zerothOrder is null) model.train(); else model.eval(); }
+        Tensor Loss(TokenBatch batch, Tensor labels)
+        {
+            var output = model.call(batch);
+            var loss = isRegression ? F.mse_loss(output.squeeze(-1), labels) : F.cross_entropy(output, labels);
+            return attachment.AuxiliaryLoss() is { } aux ? loss + aux : loss;
+        }
+        double LossWithoutGraph(TokenBatch batch, Tensor labels)
+        {
+            using var _ = no_grad();
+            using var scope = NewDisposeScope();
+            return Loss(batch, labels).item<float>();
+        }
 
         seeds.SeedGlobal("dropout");
-        model.train();
+        TrainingMode();
         var order = seeds.Random("data-order");
         var stepTimes = new List<double>();
         long timedExamples = 0, timedTokens = 0;
@@ -69,23 +88,32 @@ public static class Trainer
             {
                 if (step >= totalSteps) break;
                 var scale = Schedule(step, warmupSteps, totalSteps);
-                var optimizerGroups = optimizer.ParamGroups.ToList();
-                for (var g = 0; g < optimizerGroups.Count; g++) optimizerGroups[g].LearningRate = peakRates[g] * scale;
+                if (optimizer is not null)
+                {
+                    var optimizerGroups = optimizer.ParamGroups.ToList();
+                    for (var g = 0; g < optimizerGroups.Count; g++) optimizerGroups[g].LearningRate = peakRates[g] * scale;
+                }
 
                 var watch = Stopwatch.StartNew();
                 using (var scope = NewDisposeScope())
                 {
                     var (batch, labels) = train.Batch(batchIdx, device, isRegression);
-                    var output = model.call(batch);
-                    var loss = isRegression ? F.mse_loss(output.squeeze(-1), labels) : F.cross_entropy(output, labels);
-                    if (attachment.AuxiliaryLoss() is { } aux) loss = loss + aux;
-                    lastLoss = loss.item<float>();
+                    if (zerothOrder is not null)
+                        lastLoss = zerothOrder.Step(trainable, () => LossWithoutGraph(batch, labels), peakRates[0] * scale, recipe.WeightDecay, step);
+                    else
+                    {
+                        var loss = Loss(batch, labels);
+                        lastLoss = loss.item<float>();
+                        if (double.IsFinite(lastLoss))
+                        {
+                            optimizer!.zero_grad();
+                            loss.backward();
+                            nn.utils.clip_grad_norm_(trainable, recipe.MaxGradNorm);
+                            optimizer.step();
+                        }
+                    }
                     if (!double.IsFinite(lastLoss))
                         return Outcome(step + 1, epoch, lastLoss, $"non-finite training loss ({lastLoss}) at step {step + 1}", total, stepTimes, timedExamples, timedTokens, timedSeconds, history);
-                    optimizer.zero_grad();
-                    loss.backward();
-                    nn.utils.clip_grad_norm_(trainable, recipe.MaxGradNorm);
-                    optimizer.step();
                 }
                 attachment.AfterOptimizerStep(step, totalSteps);
                 // Adam's temporaries are freed by finalizers; collecting each step keeps memory flat (ENVIRONMENT.md).
@@ -103,7 +131,7 @@ public static class Trainer
                 {
                     total.Stop();
                     history.SetDev(step, devScore());
-                    model.train();
+                    TrainingMode();
                     total.Start();
                 }
                 onStep?.Invoke(step, totalSteps, lastLoss);

@@ -25,7 +25,8 @@ public sealed class MethodConfigTests
                 "prefix-tuning", "p-tuning-v2", "p-tuning", "adaption-prompt", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept",
                 "mam-adapter", "unipelt", "moe-lora", "mola",
                 "lisa", "hft", "spiel", "dsee",
-                "qlora", "loftq", "peqa" }));
+                "qlora", "loftq", "peqa",
+                "mezo", "sparse-mezo" }));
 
     [Test]
     public void DefaultHyperparameters()
@@ -64,7 +65,8 @@ public sealed class MethodConfigTests
                     "adaptformer", "compacter", "compacter-pp",
                     "prefix-tuning", "p-tuning-v2", "p-tuning", "adaption-prompt", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept",
                     "mam-adapter", "unipelt", "moe-lora", "mola",
-                    "lisa", "hft" }));
+                    "lisa", "hft",
+                    "mezo", "sparse-mezo" }));
             Assert.That(MethodCatalog.Create().All.Where(m => m.CanMerge).Select(m => m.Id), Does.Contain("lora"));
             // The zero-gated adaption prompt preserves the output; prefixes, inserted tokens and ReFT's edits do not.
             Assert.That(MethodCatalog.Create().All.Where(m => !m.PreservesOutputAtInit).Select(m => m.Id), Is.EquivalentTo(new[] { "prompt-tuning", "fourierft", "nlora", "inttune", "kasa", "ssf", "pfeiffer",

@@ -97,6 +97,8 @@ public sealed class MethodContractTests
         ["qlora"] = _ => false,
         ["loftq"] = _ => false,
         ["peqa"] = _ => false,
+        ["mezo"] = _ => true,
+        ["sparse-mezo"] = _ => true,
     };
 
     /// <summary>
@@ -119,6 +121,7 @@ public sealed class MethodContractTests
         "mam-adapter", "unipelt", "moe-lora", "mola",
         "lisa", "hft", "spiel", "dsee",
         "peqa",
+        "mezo", "sparse-mezo",
     };
 
     /// <summary>
@@ -172,7 +175,7 @@ public sealed class MethodContractTests
         {
             Assert.That(method.Id, Is.EqualTo(method.Id.ToLowerInvariant()));
             Assert.That(method.Version, Is.EqualTo(Versions.GetValueOrDefault(method.Id, 1)));
-            Assert.That(method.Family, Is.AnyOf("baseline", "selective", "low-rank", "orthogonal", "adapter", "prompt", "scaling", "hybrid", "mixture", "quantization"));
+            Assert.That(method.Family, Is.AnyOf("baseline", "selective", "low-rank", "orthogonal", "adapter", "prompt", "scaling", "hybrid", "mixture", "quantization", "zeroth-order"));
             Assert.That(method.Citation, Is.Not.Empty);
             Assert.That(method.Description, Is.Not.Empty);
             Assert.That(method.Validate(method.DefaultConfig, Tiny(method).Create().Sites), Is.Empty, "defaults must be valid on the tiny model");
@@ -259,7 +262,8 @@ public sealed class MethodContractTests
         else Assert.That(diff, Is.GreaterThan(1e-6f), "the method says it changes the output at init, but it does not");
     }
 
-    // (d) one AdamW step lowers the loss, moves the method's parameters, and leaves frozen weights bit-identical.
+    // (d) one training step (AdamW, or the method's own zeroth-order step) lowers the loss, moves the method's parameters,
+    // and leaves frozen weights bit-identical.
     [TestCaseSource(nameof(Methods))]
     public void OneStepLowersTheLossAndKeepsFrozenWeights(IPeftMethod method)
     {
@@ -271,9 +275,9 @@ public sealed class MethodContractTests
             .Select(p => (p.name, Value: p.parameter.detach().clone())).ToList();
         var own = model.named_parameters().Where(p => p.parameter.requires_grad && model.OriginOf(p.name) != ParameterOrigin.Head)
             .Select(p => (p.name, Value: p.parameter.detach().clone())).ToList();
-        using var optimizer = TinyBert.AdamW(model, attachment);
+        using var trainer = new TinyTrainer(model, attachment);
 
-        var lossBefore = TinyBert.Step(model, optimizer, batch, labels);
+        var lossBefore = trainer.Step(batch, labels);
         var lossAfter = TinyBert.Loss(model, batch, labels);
 
         var current = model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
@@ -309,8 +313,8 @@ public sealed class MethodContractTests
         var config = method.DefaultConfig.With("learning_rate", "0.01");
         var attachment = method.Apply(model, config, TinyBert.Context(7));
         model.eval();
-        using var optimizer = TinyBert.AdamW(model, attachment);
-        for (var i = 0; i < 5; i++) TinyBert.Step(model, optimizer, batch, labels);
+        using var trainer = new TinyTrainer(model, attachment);
+        for (var i = 0; i < 5; i++) trainer.Step(batch, labels);
 
         var adapted = model.Sites.Linears.Where(l => l.Adapters.Count > 0).ToList();
         if (adapted.Count == 0)
@@ -355,8 +359,8 @@ public sealed class MethodContractTests
             var config = method.DefaultConfig.With("learning_rate", "0.01");
             var attachment = method.Apply(trained, config, TinyBert.Context(7));
             trained.eval();
-            using (var optimizer = TinyBert.AdamW(trained, attachment))
-                for (var i = 0; i < 3; i++) TinyBert.Step(trained, optimizer, batch, labels);
+            using (var trainer = new TinyTrainer(trained, attachment))
+                for (var i = 0; i < 3; i++) trainer.Step(batch, labels);
             trained.eval();
             using var expected = TinyBert.Logits(trained, batch);
             NativeAdapterCheckpoint.Save(trained, method, config, directory);
@@ -480,8 +484,8 @@ public sealed class MethodContractTests
             var config = method.DefaultConfig.With("learning_rate", "0.01");
             var attachment = method.Apply(trained, config, TinyBert.Context(7));
             trained.eval();
-            using (var optimizer = TinyBert.AdamW(trained, attachment))
-                for (var i = 0; i < 3; i++) TinyBert.Step(trained, optimizer, batch, labels);
+            using (var trainer = new TinyTrainer(trained, attachment))
+                for (var i = 0; i < 3; i++) trainer.Step(batch, labels);
             using var expected = TinyBert.Logits(trained, batch);
             PeftAdapterCheckpoint.Save(trained, method, config, directory);
 

@@ -79,6 +79,35 @@ internal static class TinyBert
 }
 
 /// <summary>
+/// Training steps on a fixed batch as the harness's trainer takes them: the attachment's own zeroth-order step where it
+/// has one (no optimizer, no backward, loss under no_grad), AdamW at each group's rate otherwise.
+/// </summary>
+internal sealed class TinyTrainer : IDisposable
+{
+    private readonly SequenceClassifier model;
+    private readonly MethodAttachment attachment;
+    private readonly optim.Optimizer? optimizer;
+    private int steps;
+
+    public TinyTrainer(SequenceClassifier model, MethodAttachment attachment)
+    {
+        this.model = model;
+        this.attachment = attachment;
+        if (attachment is not IZerothOrderStep) optimizer = TinyBert.AdamW(model, attachment);
+    }
+
+    /// <summary>One step; returns the loss before it (the zeroth-order step's (ℓ₊ + ℓ₋)/2).</summary>
+    public float Step(ModelInputs batch, Tensor labels)
+    {
+        if (attachment is not IZerothOrderStep zerothOrder) return TinyBert.Step(model, optimizer!, batch, labels);
+        var parameters = attachment.ParameterGroups(model).SelectMany(g => g.Parameters).ToList();
+        return (float)zerothOrder.Step(parameters, () => TinyBert.Loss(model, batch, labels), attachment.Config.LearningRate, 0, steps++);
+    }
+
+    public void Dispose() => optimizer?.Dispose();
+}
+
+/// <summary>
 /// A small random ViT (d 32, 2 layers, 4 heads, 16×16 images in 8×8 patches: CLS + 4 patches) with a 3-class head and a
 /// fixed batch of 6 images: the contract model for methods that apply to patch sequences only (VPT).
 /// </summary>

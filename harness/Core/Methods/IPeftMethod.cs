@@ -38,7 +38,7 @@ public interface IPeftMethod
     string Id { get; }
     /// <summary>Bumped whenever behaviour changes; part of every cell key.</summary>
     int Version { get; }
-    /// <summary>Family for grouping and plot colours: baseline, selective, low-rank, orthogonal, adapter, prompt, scaling, hybrid, mixture, quantization.</summary>
+    /// <summary>Family for grouping and plot colours: baseline, selective, low-rank, orthogonal, adapter, prompt, scaling, hybrid, mixture, quantization, zeroth-order.</summary>
     string Family { get; }
     /// <summary>Paper and equation implemented, one line.</summary>
     string Citation { get; }
@@ -125,6 +125,24 @@ public class MethodAttachment
     /// shape is fixed by the config, so their result files stay as they were.
     /// </summary>
     public virtual RankAllocationReport? Report() => null;
+}
+
+/// <summary>
+/// Implemented by the attachment of a method that trains without gradients (MeZO, Sparse-MeZO). The trainer then calls
+/// <see cref="Step"/> once per batch instead of zero_grad → backward → clip → AdamW: it builds no optimizer (no moment
+/// buffers), runs every forward pass under no_grad (no autograd graph, no .grad tensors) and with dropout off (the
+/// paired evaluations of one step must see the same function, as MeZO's zo_forward), and keeps its schedule, timing,
+/// history and divergence check as for every other method.
+/// </summary>
+public interface IZerothOrderStep
+{
+    /// <summary>
+    /// One optimisation step of <paramref name="parameters"/> (every parameter that requires grad, head included).
+    /// <paramref name="loss"/> evaluates the training loss of this step's batch at the parameters' current values (as
+    /// often as the method needs); <paramref name="learningRate"/> is the scheduled rate of this step. Returns the loss
+    /// to record for the step; a non-finite value stops the cell as diverged (the parameters must then be left as they were).
+    /// </summary>
+    double Step(IReadOnlyList<Parameter> parameters, Func<double> loss, double learningRate, double weightDecay, int step);
 }
 
 /// <summary>
