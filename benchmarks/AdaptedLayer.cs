@@ -65,6 +65,12 @@ public sealed class AdaptedLayer : IDisposable
             var query = model.Sites.Linears.First(l => l.Role == SiteRoles.Query);
             return new AdaptedLayer(model, query, query, $"{query.Role} linear {query.InFeatures}→{query.OutFeatures}", shape);
         }
+        if (method.NotApplicableReason(model.Sites) is not null || method.Validate(method.DefaultConfig, model.Sites).Any())
+        {
+            // Its defaults need more than the one-block probe model (LISA samples 2 of the blocks): no layer-level timing.
+            model.Dispose();
+            return null;
+        }
         var context = new MethodContext(CPU, new Generator((ulong)Seed, CPU)) { Calibration = _ => [CalibrationBatch()] };
         method.Apply(model, method.DefaultConfig, context);
         model.eval();
@@ -72,8 +78,20 @@ public sealed class AdaptedLayer : IDisposable
             return new AdaptedLayer(model, adapted, adapted,
                 $"{adapted.Role} linear {adapted.InFeatures}→{adapted.OutFeatures} + {string.Join(" + ", adapted.Adapters.Select(a => a.GetType().Name))}", shape);
         if (model.Sites.Residuals.FirstOrDefault(r => r.Transforms.Count > 0) is { } residual)
-            return new AdaptedLayer(model, residual, null,
-                $"{residual.Role} residual site, width {residual.Width} + {string.Join(" + ", residual.Transforms.Select(t => t.GetType().Name))}", shape);
+        {
+            try
+            {
+                return new AdaptedLayer(model, residual, null,
+                    $"{residual.Role} residual site, width {residual.Width} + {string.Join(" + ", residual.Transforms.Select(t => t.GetType().Name))}", shape);
+            }
+            catch (InvalidOperationException)
+            {
+                // A parallel branch (parallel adapter, MAM) reads the sublayer's input, which only the whole block's
+                // forward provides: it has no layer-level timing and is listed with the methods that adapt no layer.
+                model.Dispose();
+                return null;
+            }
+        }
         if (model.Sites.Linears.FirstOrDefault(l => l.Role != SiteRoles.Head && l.parameters().Any(p => p.requires_grad)) is { } unfrozen)
             return new AdaptedLayer(model, unfrozen, unfrozen,
                 $"{unfrozen.Role} linear {unfrozen.InFeatures}→{unfrozen.OutFeatures}, trains {string.Join(" and ", unfrozen.named_parameters(recurse: false).Where(p => p.parameter.requires_grad).Select(p => p.name))}", shape);

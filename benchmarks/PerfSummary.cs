@@ -42,7 +42,7 @@ public static class PerfSummary
                 new TableCell(Ms(merged)), new TableCell(Ratio(forward, merged)),
             ]);
         }
-        var notTimed = selection.NotLayerMethods.Count > 0 ? $" Not timed (they change no layer): {string.Join(", ", selection.NotLayerMethods)}." : "";
+        var notTimed = selection.NotLayerMethods.Count > 0 ? $" Not timed (they change no layer, a parallel branch that needs the whole block, or defaults that need more than one block): {string.Join(", ", selection.NotLayerMethods)}." : "";
         return new Table("Adapted layer against the plain layer",
             $"Median ms per call over {PerfConfig.IterationCount} iterations (BenchmarkDotNet, in-process, {threads} libtorch thread(s)); " +
             "input batch × tokens × width, fp32, CPU. × plain: the adapted layer's time over the frozen plain projection's at the same shape " +

@@ -35,7 +35,7 @@ catch (ArgumentException e)
 TorchSharp.torch.set_num_threads(threads);
 outDir = Path.GetFullPath(outDir);
 Console.WriteLine($"Timing {selection.Methods.Count} method(s) × {selection.Shapes.Count} shape(s) at {threads} thread(s); " +
-    $"{selection.Mergeable.Count} merge. Not timed (no layer changed): {(selection.NotLayerMethods.Count > 0 ? string.Join(", ", selection.NotLayerMethods) : "none")}.");
+    $"{selection.Mergeable.Count} merge. Not timed (no layer changed, a parallel branch that needs the whole block, or defaults needing more than one block): {(selection.NotLayerMethods.Count > 0 ? string.Join(", ", selection.NotLayerMethods) : "none")}.");
 if (listOnly)
 {
     foreach (var shape in selection.Shapes)
