@@ -15,9 +15,10 @@ public sealed class EncodedSplit
     public int Count => rows.Length;
     public IReadOnlyList<float> Labels => labels;
 
-    public EncodedSplit(IReadOnlyList<TextExample> examples, IBackboneSource model, int maxLength)
+    public EncodedSplit(IReadOnlyList<Example> examples, IBackboneSource model, int maxLength)
     {
-        rows = examples.Select(e => model.Encode(e.TextA, e.TextB, maxLength)).ToArray();
+        rows = examples.Select(e => e is TextExample t ? model.Encode(t.TextA, t.TextB, maxLength)
+            : throw new NotSupportedException($"{model.Id} is a text backbone; this task's examples are {e.GetType().Name}s.")).ToArray();
         labels = examples.Select(e => e.Label).ToArray();
         padId = model.PadId;
     }

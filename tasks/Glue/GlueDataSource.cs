@@ -60,8 +60,8 @@ public sealed class GlueDataSource(GlueFormat format) : ITaskDataSource
         var problems = Check(options).ToList();
         if (problems.Count > 0) throw new InvalidOperationException(string.Join(Environment.NewLine, problems));
         var folder = Folder(options);
-        var evaluation = new Dictionary<string, IReadOnlyList<TextExample>>(StringComparer.Ordinal);
-        IReadOnlyList<TextExample> train = Array.Empty<TextExample>();
+        var evaluation = new Dictionary<string, IReadOnlyList<Example>>(StringComparer.Ordinal);
+        IReadOnlyList<Example> train = Array.Empty<TextExample>();
         foreach (var (split, file) in Format.Files)
         {
             var rows = GlueTsvReader.Read(Path.Combine(folder, file), Format);

@@ -23,47 +23,47 @@ public class GlueReaderTests
     public void Cola_has_no_header_and_reads_sentence_and_label_by_position()
     {
         var data = Load("glue/cola");
-        Assert.That(data.Train, Has.Count.EqualTo(3)); // the first line is data, not a header
-        Assert.That(data.Train[0].TextA, Is.EqualTo("The committee approved the new budget yesterday."));
-        Assert.That(data.Train.Select(e => e.Label), Is.EqualTo(new[] { 1f, 1f, 0f }));
-        Assert.That(data.Evaluation["dev"].Select(e => e.Label), Is.EqualTo(new[] { 1f, 0f }));
+        Assert.That(data.TrainAs<TextExample>(), Has.Count.EqualTo(3)); // the first line is data, not a header
+        Assert.That(data.TrainAs<TextExample>()[0].TextA, Is.EqualTo("The committee approved the new budget yesterday."));
+        Assert.That(data.TrainAs<TextExample>().Select(e => e.Label), Is.EqualTo(new[] { 1f, 1f, 0f }));
+        Assert.That(data.EvaluationAs<TextExample>("dev").Select(e => e.Label), Is.EqualTo(new[] { 1f, 0f }));
     }
 
     [Test]
     public void Sst2_skips_the_header_and_keeps_quotes_literal()
     {
         var data = Load("glue/sst2");
-        Assert.That(data.Train, Has.Count.EqualTo(3));
-        Assert.That(data.Train[2].TextA, Is.EqualTo("the cast is \"wonderful\" and the music soars "));
-        Assert.That(data.Train[2].TextB, Is.Null);
-        Assert.That(data.Train.Select(e => e.Label), Is.EqualTo(new[] { 0f, 0f, 1f }));
+        Assert.That(data.TrainAs<TextExample>(), Has.Count.EqualTo(3));
+        Assert.That(data.TrainAs<TextExample>()[2].TextA, Is.EqualTo("the cast is \"wonderful\" and the music soars "));
+        Assert.That(data.TrainAs<TextExample>()[2].TextB, Is.Null);
+        Assert.That(data.TrainAs<TextExample>().Select(e => e.Label), Is.EqualTo(new[] { 0f, 0f, 1f }));
         // an unbalanced quote must not swallow the next line, as a CSV reader with quote handling would
-        Assert.That(data.Evaluation["dev"].Select(e => e.TextA), Is.EqualTo(new[] { "a warm , funny and \"clever little film . ", "i wanted my two hours back " }));
+        Assert.That(data.EvaluationAs<TextExample>("dev").Select(e => e.TextA), Is.EqualTo(new[] { "a warm , funny and \"clever little film . ", "i wanted my two hours back " }));
     }
 
     [Test]
     public void Mrpc_reads_quality_and_both_strings_by_header_name()
     {
         var data = Load("glue/mrpc");
-        Assert.That(data.Train[1].TextA, Does.Contain("\" reckless \""));
-        Assert.That(data.Train[0].TextB, Is.EqualTo("Third-quarter profit climbed 12 percent , the company said ."));
-        Assert.That(data.Train.Select(e => e.Label), Is.EqualTo(new[] { 1f, 0f }));
+        Assert.That(data.TrainAs<TextExample>()[1].TextA, Does.Contain("\" reckless \""));
+        Assert.That(data.TrainAs<TextExample>()[0].TextB, Is.EqualTo("Third-quarter profit climbed 12 percent , the company said ."));
+        Assert.That(data.TrainAs<TextExample>().Select(e => e.Label), Is.EqualTo(new[] { 1f, 0f }));
     }
 
     [Test]
     public void Stsb_scores_are_regression_targets()
     {
         var data = Load("glue/stsb");
-        Assert.That(data.Train.Select(e => e.Label), Is.EqualTo(new[] { 4.8f, 2.4f, 0f }));
-        Assert.That(data.Evaluation["dev"][1].TextB, Is.EqualTo("Two men are playing cards."));
+        Assert.That(data.TrainAs<TextExample>().Select(e => e.Label), Is.EqualTo(new[] { 4.8f, 2.4f, 0f }));
+        Assert.That(data.EvaluationAs<TextExample>("dev")[1].TextB, Is.EqualTo("Two men are playing cards."));
     }
 
     [Test]
     public void Qqp_reads_questions_and_is_duplicate()
     {
         var data = Load("glue/qqp");
-        Assert.That(data.Evaluation["dev"].Select(e => e.Label), Is.EqualTo(new[] { 1f, 0f, 1f }));
-        Assert.That(data.Train[1].TextA, Is.EqualTo("Why is the sky blue?"));
+        Assert.That(data.EvaluationAs<TextExample>("dev").Select(e => e.Label), Is.EqualTo(new[] { 1f, 0f, 1f }));
+        Assert.That(data.TrainAs<TextExample>()[1].TextA, Is.EqualTo("Why is the sky blue?"));
     }
 
     [Test]
@@ -72,10 +72,10 @@ public class GlueReaderTests
         var data = Load("glue/mnli");
         Assert.That(data.Evaluation.Keys, Is.EquivalentTo(new[] { "dev_matched", "dev_mismatched" }));
         // entailment 0, neutral 1, contradiction 2 (Hugging Face GLUE ids); the label is gold_label, not label1
-        Assert.That(data.Train.Select(e => e.Label), Is.EqualTo(new[] { 1f, 0f, 2f }));
-        Assert.That(data.Evaluation["dev_matched"].Select(e => e.Label), Is.EqualTo(new[] { 0f, 2f }));
-        Assert.That(data.Evaluation["dev_mismatched"].Select(e => e.Label), Is.EqualTo(new[] { 2f, 1f, 0f }));
-        Assert.That(data.Evaluation["dev_mismatched"][2].TextA, Does.Contain("includes  fresh")); // double space kept
+        Assert.That(data.TrainAs<TextExample>().Select(e => e.Label), Is.EqualTo(new[] { 1f, 0f, 2f }));
+        Assert.That(data.EvaluationAs<TextExample>("dev_matched").Select(e => e.Label), Is.EqualTo(new[] { 0f, 2f }));
+        Assert.That(data.EvaluationAs<TextExample>("dev_mismatched").Select(e => e.Label), Is.EqualTo(new[] { 2f, 1f, 0f }));
+        Assert.That(data.EvaluationAs<TextExample>("dev_mismatched")[2].TextA, Does.Contain("includes  fresh")); // double space kept
     }
 
     [TestCase("glue/qnli", new[] { 0f, 1f, 0f })]

@@ -42,11 +42,11 @@ public class GlueTaskContractTests
         var data = task.Data.Load(options);
 
         Assert.That(data.Evaluation.Keys, Is.EquivalentTo(task.Metrics.Select(m => m.Split).Distinct()));
-        Assert.That(data.Train.Count, Is.InRange(500, 5000));
+        Assert.That(data.TrainAs<TextExample>().Count, Is.InRange(500, 5000));
         foreach (var split in data.Evaluation.Values) Assert.That(split.Count, Is.InRange(70, 1000));
 
         bool pair = taskId is not ("glue/cola" or "glue/sst2");
-        foreach (var e in data.Train.Concat(data.Evaluation.Values.SelectMany(s => s)))
+        foreach (var e in data.TrainAs<TextExample>().Concat(data.Evaluation.Keys.SelectMany(data.EvaluationAs<TextExample>)))
         {
             Assert.That(e.TextA, Is.Not.Empty);
             Assert.That(e.TextB is not null, Is.EqualTo(pair));
@@ -58,19 +58,19 @@ public class GlueTaskContractTests
         {
             // scores spread over the scale: every unit band [k, k+1) holds at least 5 % of the training pairs
             for (int k = 0; k < 5; k++)
-                Assert.That(data.Train.Count(e => e.Label >= k && (e.Label < k + 1 || k == 4)), Is.GreaterThan(data.Train.Count / 20), $"band {k}");
+                Assert.That(data.TrainAs<TextExample>().Count(e => e.Label >= k && (e.Label < k + 1 || k == 4)), Is.GreaterThan(data.TrainAs<TextExample>().Count / 20), $"band {k}");
         }
         else
         {
             // non-trivial balance: every class holds at least 20 % of train and of each evaluation split
-            foreach (var (name, split) in data.Evaluation.Append(new("train", data.Train)))
+            foreach (var (name, split) in data.Evaluation.Append(new("train", data.TrainAs<TextExample>())))
                 for (int c = 0; c < task.Head.Outputs; c++)
                     Assert.That(split.Count(e => e.Label == c), Is.GreaterThanOrEqualTo(split.Count / 5), $"{name} class {c}");
         }
 
         // premises / first sentences never repeat across train and evaluation
-        var trainTexts = data.Train.Select(e => e.TextA).ToHashSet(StringComparer.Ordinal);
-        foreach (var (name, split) in data.Evaluation)
-            Assert.That(split.Count(e => trainTexts.Contains(e.TextA)), Is.LessThanOrEqualTo(taskId == "glue/wnli" ? split.Count : 0), name);
+        var trainTexts = data.TrainAs<TextExample>().Select(e => e.TextA).ToHashSet(StringComparer.Ordinal);
+        foreach (var name in data.Evaluation.Keys)
+            Assert.That(data.EvaluationAs<TextExample>(name).Count(e => trainTexts.Contains(e.TextA)), Is.LessThanOrEqualTo(taskId == "glue/wnli" ? data.Evaluation[name].Count : 0), name);
     }
 }

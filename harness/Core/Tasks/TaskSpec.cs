@@ -15,11 +15,43 @@ public sealed record HeadSpec(int Outputs, bool IsRegression, IReadOnlyList<stri
 /// </summary>
 public sealed record MetricSpec(string Name, bool HigherIsBetter, string Split, Func<IReadOnlyList<float>, IReadOnlyList<float>, double> Compute);
 
-/// <summary>One text or text-pair example; <see cref="Label"/> is a class index or a regression target.</summary>
-public sealed record TextExample(string TextA, string? TextB, float Label);
+/// <summary>One example of any modality; <see cref="Label"/> is a class index or a regression target.</summary>
+public abstract record Example(float Label);
 
-/// <summary>A task's examples: one training split and named evaluation splits (MNLI has two).</summary>
-public sealed record TaskData(IReadOnlyList<TextExample> Train, IReadOnlyDictionary<string, IReadOnlyList<TextExample>> Evaluation);
+/// <summary>One text or text-pair example.</summary>
+public sealed record TextExample(string TextA, string? TextB, float Label) : Example(Label);
+
+/// <summary>
+/// One decoded image as stored (before the backbone's preprocessing): 8-bit intensities, channels first
+/// [<see cref="Channels"/>, <see cref="Height"/>, <see cref="Width"/>] (1 = grey, 3 = RGB). Resizing to the backbone's
+/// input size, channel conversion and normalisation belong to the backbone's image processor, not to the task.
+/// </summary>
+public sealed record ImageExample(byte[] Pixels, int Channels, int Height, int Width, float Label) : Example(Label)
+{
+    public ImageExample Validated() =>
+        Channels is 1 or 3 && Height > 0 && Width > 0 && Pixels.Length == Channels * Height * Width ? this
+        : throw new InvalidDataException($"an image must hold channels × height × width = {Channels} × {Height} × {Width} bytes with 1 or 3 channels, not {Pixels.Length}.");
+}
+
+/// <summary>
+/// One mono audio clip as stored: samples in [−1, 1] at <see cref="SampleRate"/> Hz. Resampling to the backbone's
+/// rate, padding or cropping to its length and the log-mel front end belong to the backbone's feature extractor.
+/// </summary>
+public sealed record AudioExample(float[] Samples, int SampleRate, float Label) : Example(Label);
+
+/// <summary>A task's examples: one training split and named evaluation splits (MNLI has two), all of one modality.</summary>
+public sealed record TaskData(IReadOnlyList<Example> Train, IReadOnlyDictionary<string, IReadOnlyList<Example>> Evaluation)
+{
+    /// <summary>The training split as examples of type <typeparamref name="T"/>; throws naming the modality it holds otherwise.</summary>
+    public IReadOnlyList<T> TrainAs<T>() where T : Example => As<T>(Train, "train");
+
+    /// <summary>An evaluation split as examples of type <typeparamref name="T"/>.</summary>
+    public IReadOnlyList<T> EvaluationAs<T>(string split) where T : Example => As<T>(Evaluation[split], split);
+
+    private static IReadOnlyList<T> As<T>(IReadOnlyList<Example> examples, string split) where T : Example =>
+        examples as IReadOnlyList<T> ?? examples.Select(e => e as T
+            ?? throw new InvalidCastException($"split '{split}' holds {e.GetType().Name}s, not {typeof(T).Name}s.")).ToList();
+}
 
 /// <summary>Where a task's data comes from; <see cref="Check"/> runs before any training.</summary>
 public interface ITaskDataSource
@@ -49,6 +81,12 @@ public sealed record TaskSpec(
     ITaskDataSource Data)
 {
     public MetricSpec Primary => Metrics[0];
+
+    /// <summary>
+    /// The task's group inside its suite, for suites that report a mean of group means besides the mean over tasks
+    /// (VTAB-1k: natural, specialized, structured); null for suites without groups.
+    /// </summary>
+    public string? Group { get; init; }
 
     /// <summary>
     /// Metrics averaged into this task's contribution to its suite average (GLUE: a task with several metrics
