@@ -5,7 +5,7 @@ namespace PeftBench.Tasks;
 /// <summary>
 /// A named matrix: its tasks in report order, the methods it runs when none are given (so a suite does not
 /// silently grow as methods are registered, unless it asks for <see cref="Suites.AllMethods"/>), and optional
-/// defaults for profile, budgets and threads. <see cref="MetricFloor"/> is the smallest metric drop that
+/// defaults for profile, budgets, threads and backbones (<see cref="Suites.DefaultModels"/> when it names none). <see cref="MetricFloor"/> is the smallest metric drop that
 /// <c>compare</c> calls a regression for this suite (the seed spread can only widen it).
 /// </summary>
 public sealed record Suite(
@@ -16,13 +16,17 @@ public sealed record Suite(
     string? DefaultProfile = null,
     IReadOnlyList<string>? DefaultBudgets = null,
     int? DefaultThreads = null,
-    double MetricFloor = 0.01);
+    double MetricFloor = 0.01,
+    IReadOnlyList<string>? DefaultModels = null);
 
 /// <summary>Every suite, built fresh per call (no static mutable state).</summary>
 public static class Suites
 {
     /// <summary>Default method list meaning "every registered method", resolved from the catalog at run time.</summary>
     public const string AllMethods = "*";
+
+    /// <summary>Backbones of a run that names none and whose suite names none.</summary>
+    public static IReadOnlyList<string> DefaultModels => ["tiny-bert"];
 
     /// <summary>The methods of the foundation comparison; new methods join <c>glue</c> only by <c>--methods</c>.</summary>
     public static IReadOnlyList<string> FoundationMethods => ["full-ft", "linear-probe", "bitfit", "lora", "houlsby", "prompt-tuning"];

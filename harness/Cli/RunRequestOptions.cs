@@ -36,7 +36,7 @@ public sealed class RunRequestOptions
     {
         Suite = new Option<string?>("--suite") { Description = "Suite to run (glue, ci). Combine with --tasks to narrow it." },
         Tasks = ListOption("--tasks", "Task ids, e.g. glue/sst2,glue/rte or glue/*."),
-        Models = ListOption("--models", "Model ids (tiny-bert, tiny-llama) or Hugging Face encoder or decoder folders. Default: tiny-bert."),
+        Models = ListOption("--models", "Model ids (tiny-bert, tiny-llama) or Hugging Face encoder or decoder folders. Default: the suite's models (tiny-bert for glue)."),
         Methods = ListOption("--methods", "Method ids, e.g. lora,bitfit. Default: the suite's methods (glue: the six foundation methods; ci: every registered one), or all without a suite."),
         Budgets = ListOption("--budgets", "Trainable-parameter budgets: % of the backbone (0.1%) or counts (20k). Methods with a knob are fitted to each; others run once."),
         Seeds = ListOption("--seeds", "Seeds, e.g. 0,1,2 or 0-4. Default: the profile's seeds."),
@@ -61,7 +61,7 @@ public sealed class RunRequestOptions
         {
             Suite = parse.GetValue(Suite),
             Tasks = Split(parse.GetValue(Tasks)),
-            Models = Split(parse.GetValue(Models)) is { Count: > 0 } m ? m : ["tiny-bert"],
+            Models = Split(parse.GetValue(Models)),
             Methods = Split(parse.GetValue(Methods)),
             Budgets = Split(parse.GetValue(Budgets)),
             Seeds = Split(parse.GetValue(Seeds)),

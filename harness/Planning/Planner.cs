@@ -66,7 +66,8 @@ public static class Planner
         var settings = ParseSettings(request.Settings, methods, problems);
 
         var models = new List<IBackboneSource>();
-        foreach (var id in request.Models)
+        var modelIds = request.Models.Count > 0 ? request.Models : suite?.DefaultModels ?? Suites.DefaultModels;
+        foreach (var id in modelIds)
         {
             try { models.Add(context.OpenModel(id)); }
             catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException or InvalidDataException or KeyNotFoundException or ArgumentException)

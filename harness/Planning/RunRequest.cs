@@ -5,7 +5,8 @@ public sealed record RunRequest
 {
     public string? Suite { get; init; }
     public IReadOnlyList<string> Tasks { get; init; } = Array.Empty<string>();
-    public IReadOnlyList<string> Models { get; init; } = new[] { "tiny-bert" };
+    /// <summary>Backbones; empty means the suite's default models (tiny-bert when the suite names none).</summary>
+    public IReadOnlyList<string> Models { get; init; } = Array.Empty<string>();
     /// <summary>Empty: the suite's default methods (glue: the six foundation methods; ci: every registered one), or all without a suite.</summary>
     public IReadOnlyList<string> Methods { get; init; } = Array.Empty<string>();
     public IReadOnlyList<string> Budgets { get; init; } = Array.Empty<string>();
