@@ -66,7 +66,7 @@ public sealed class CellRunner(IMemoryProbe memory)
         setup.Stop();
 
         var primary = cell.Task.Primary;
-        var devSplit = splits[primary.Split];
+        var devSplit = splits[cell.Task.ModelSelectionSplit ?? primary.Split];
         var devLimit = Math.Min(recipe.MaxEvalExamples > 0 ? recipe.MaxEvalExamples : int.MaxValue, DevCurveMaxExamples);
         double DevScore()
         {

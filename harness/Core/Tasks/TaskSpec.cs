@@ -89,6 +89,13 @@ public sealed record TaskSpec(
     public string? Group { get; init; }
 
     /// <summary>
+    /// The split the training curve's dev points (and any model selection) are computed on, when it is not the
+    /// primary metric's: VTAB-1k selects on its 200 validation images and scores on the test split. Null: the
+    /// primary metric's split (GLUE's dev).
+    /// </summary>
+    public string? ModelSelectionSplit { get; init; }
+
+    /// <summary>
     /// Metrics averaged into this task's contribution to its suite average (GLUE: a task with several metrics
     /// counts as their mean). Defaults to all metrics.
     /// </summary>
