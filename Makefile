@@ -3,7 +3,7 @@ DOTNET ?= dotnet
 PROFILE ?= default
 THREADS ?= 2
 
-.PHONY: build run smoke test ci baseline compare list report report-check pretrain data clean gpu-probe-check slurm-check perf shard-speedup
+.PHONY: build run smoke test ci baseline compare list report report-check pretrain data vision-data clean gpu-probe-check slurm-check perf shard-speedup
 
 build:
 	$(DOTNET) build Bench.sln -c Release
@@ -51,6 +51,11 @@ report-check:
 data:
 	tasks/data/sources/fetch.sh
 	$(DOTNET) run --project harness -c Release -- build-data --sources .cache/sources --out tasks/data/glue
+
+# The embedded vision data (VTAB-1k subsets of Fashion-MNIST and the UCI digits) from Debian packages (apt-get download).
+vision-data:
+	MEDIA=images tasks/data/sources/fetch-media.sh
+	$(DOTNET) run --project harness -c Release -- build-vision-data --sources .cache/sources --out tasks/data/vision
 
 # Rebuilds a shipped backbone exactly as shipped (recipe defaults = the manifest's): MODEL=tiny-bert (default; 5000 steps
 # of 128 sequences, 2 threads, ~65 min on 2 idle cores), MODEL=tiny-llama (560 steps of 8×256 tokens, 1 thread, ~10 min),

@@ -1,4 +1,5 @@
 using PeftBench.Tasks.Glue;
+using PeftBench.Tasks.Vision;
 
 namespace PeftBench.Tasks;
 
@@ -31,6 +32,10 @@ public static class Suites
     /// <summary>The methods of the foundation comparison; new methods join <c>glue</c> only by <c>--methods</c>.</summary>
     public static IReadOnlyList<string> FoundationMethods => ["full-ft", "linear-probe", "bitfit", "lora", "houlsby", "prompt-tuning"];
 
+    /// <summary>The methods the visual PEFT literature compares on VTAB-1k (full fine-tuning and linear probing as references).</summary>
+    public static IReadOnlyList<string> VisionMethods =>
+        ["full-ft", "linear-probe", "bitfit", "lora", "houlsby", "adaptformer", "vpt-shallow", "vpt-deep", "ssf"];
+
     public static IReadOnlyList<Suite> Definitions() =>
     [
         new Suite(GlueSuite.Name, "the nine GLUE tasks × the six foundation methods", GlueSuite.TaskIds, FoundationMethods),
@@ -41,6 +46,10 @@ public static class Suites
         new Suite("ci", "regression gate: sst2, stsb, rte × every registered method at its defaults, profile ci, 2 threads",
             ["glue/sst2", "glue/stsb", "glue/rte"], [AllMethods],
             DefaultProfile: "ci", DefaultThreads: 2, MetricFloor: 0.001),
+        // VTAB-1k-style (800/200 train/val from 1,000 images, scored on the test split) on what is embedded: natural
+        // (Fashion-MNIST, UCI digits) and structured (generated). The specialized group needs real data (--data-dir).
+        new Suite(VisionSuite.Name, "VTAB-1k-style: 2 natural + 5 structured tasks (embedded) × the visual PEFT methods on tiny-vit",
+            VisionSuite.TaskIds, VisionMethods, DefaultModels: ["tiny-vit"]),
     ];
 
     /// <summary>Suite id → task ids, for reports (suite averages and column order).</summary>

@@ -1,6 +1,7 @@
 using PeftBench.Core.Catalogs;
 using PeftBench.Core.Tasks;
 using PeftBench.Tasks.Glue.Tasks;
+using PeftBench.Tasks.Vision.Tasks;
 
 namespace PeftBench.Tasks;
 
@@ -18,5 +19,14 @@ public static class TaskCatalog
         Qnli.Create(),
         Rte.Create(),
         Wnli.Create(),
+        FashionMnist.Create(),
+        Digits.Create(),
+        Shape.Create(),
+        Count.Create(),
+        Position.Create(),
+        Orientation.Create(),
+        Distance.Create(),
+        Cifar100.Create(),
+        EuroSat.Create(),
     }, t => t.Id);
 }
