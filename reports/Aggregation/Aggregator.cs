@@ -149,14 +149,17 @@ public static class Aggregator
             .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)g.ToList());
     }
 
-    /// <summary>Suite → tasks: from the options when given, else every task in the run tagged with the suite.</summary>
+    /// <summary>Suite → tasks: those the options give, then any other task in the run tagged with the suite.</summary>
     static IReadOnlyDictionary<string, IReadOnlyList<string>> SuiteTasks(IReadOnlyList<CellResult> cells, ReportOptions options)
     {
         var inferred = cells.SelectMany(c => c.Suites.Select(s => (Suite: s, c.Cell.Task)))
             .GroupBy(x => x.Suite)
             .ToDictionary(g => g.Key, g => (IReadOnlyList<string>)Ordered(g.Select(x => x.Task).Distinct(), options.TaskOrder, t => t));
+        // The given list adds tasks no cell ran (so an incomplete suite shows as such); tasks the run tagged with the
+        // suite beyond it (a data-dir-only vision task such as vision/eurosat, run with --tasks) count too, after it.
         if (options.SuiteTasks is { } given)
-            foreach (var (suite, tasks) in given) inferred[suite] = tasks;
+            foreach (var (suite, tasks) in given)
+                inferred[suite] = inferred.TryGetValue(suite, out var ran) ? [.. tasks, .. ran.Where(t => !tasks.Contains(t))] : tasks;
         return new SortedDictionary<string, IReadOnlyList<string>>(inferred, StringComparer.Ordinal);
     }
 

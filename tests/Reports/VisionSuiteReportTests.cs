@@ -72,6 +72,19 @@ public class VisionSuiteReportTests
     }
 
     [Test]
+    public void ARealDataTaskOfAnotherGroupJoinsTheSuiteTheOptionsList()
+    {
+        // The suite as declared lists a, b, c; a run that added a specialized task (via --tasks and --data-dir) reports three groups.
+        var options = Options with { SuiteTasks = new Dictionary<string, IReadOnlyList<string>> { ["vision"] = ["vision/a", "vision/b", "vision/c"] } };
+        var extra = Cells("lora", 0).Where(c => c.Cell.Task == "vision/c")
+            .Select(c => c with { Key = c.Key + "-d", Cell = c.Cell with { Task = "vision/d" }, Group = "specialized", TaskScore = 0.4 });
+        var a = Aggregator.Summarize(Cells("lora", 0).Concat(extra).ToList(), options).SuiteAverages.Single();
+        Assert.That(a.GroupTasks.Keys, Is.EqualTo(new[] { "natural", "structured", "specialized" }));
+        Assert.That(a.PerSeed[0], Is.EqualTo(((0.90 + 0.70) / 2 + 0.30 + 0.4) / 3).Within(1e-12));
+        Assert.That(a.MeanOverTasksPerSeed[0], Is.EqualTo((0.90 + 0.70 + 0.30 + 0.4) / 4).Within(1e-12));
+    }
+
+    [Test]
     public void TextCellsWriteNoGroupKey()
     {
         var text = CellBuilder.Ok("glue/sst2", "lora", 0, new Dictionary<string, double> { ["accuracy"] = 0.9 });
