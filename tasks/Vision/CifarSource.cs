@@ -26,9 +26,8 @@ public sealed class CifarSource(string taskId, CifarBinary.Variant variant) : Vi
     public override IEnumerable<string> Check(DataOptions options)
     {
         var hint = $"Pass --data-dir DIR with DIR/{FolderName}/ from the official 'binary version' download ({string.Join(", ", TrainFiles.Append(TestFile))}).";
-        if (options.DataDirectory is null) { yield return $"{TaskId} has no embedded data (CIFAR is not served here). {hint}"; yield break; }
-        var dir = Folder(options);
-        if (!Directory.Exists(dir)) { yield return MissingFolder(dir, hint); yield break; }
+        var dir = options.DataDirectory is null ? "" : Folder(options);
+        if (DataDirOnly(options, dir, hint, "CIFAR is not served here") is { } problem) { yield return problem; yield break; }
         foreach (var name in TrainFiles.Append(TestFile))
             if (!File.Exists(Path.Combine(dir, name))) yield return $"'{Path.Combine(dir, name)}' does not exist. {hint}";
     }

@@ -11,7 +11,7 @@ namespace PeftBench.Tasks.Vision;
 /// From the full files the pool is drawn from training images [<paramref name="trainFrom"/>, end): images a shipped
 /// backbone pretrained on are never downstream data (<see cref="DownstreamHoldout"/>).
 /// </summary>
-public sealed class IdxImageSource(string taskId, string folder, int trainFrom, bool embedded) : VisionDataSource(taskId)
+public sealed class IdxImageSource(string taskId, string folder, int trainFrom) : VisionDataSource(taskId)
 {
     public static readonly IReadOnlyList<string> Files =
         ["train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"];
@@ -26,11 +26,6 @@ public sealed class IdxImageSource(string taskId, string folder, int trainFrom, 
 
     public override IEnumerable<string> Check(DataOptions options)
     {
-        if (options.DataDirectory is null && !embedded)
-        {
-            yield return $"{TaskId} has no embedded data (the dataset is not served here). Pass --data-dir DIR with the official IDX files in DIR/{folder}/ ({string.Join(", ", Files)}; gzipped or not).";
-            yield break;
-        }
         var dir = Folder(options);
         var hint = options.DataDirectory is null
             ? "The embedded data ships with the program; rebuild so that data/vision is copied next to the binaries."

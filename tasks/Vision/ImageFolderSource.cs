@@ -19,9 +19,8 @@ public sealed class ImageFolderSource(string taskId, string name, IReadOnlyList<
     public override IEnumerable<string> Check(DataOptions options)
     {
         var hint = $"Pass --data-dir DIR with DIR/vtab/{name}/train/<class>/*.png|jpg and DIR/vtab/{name}/test/<class>/…, one folder per class: {string.Join(", ", classes)}.";
-        if (options.DataDirectory is null) { yield return $"{TaskId} has no embedded data (the dataset is not served here). {hint}"; yield break; }
-        var root = Folder(options);
-        if (!Directory.Exists(root)) { yield return MissingFolder(root, hint); yield break; }
+        var root = options.DataDirectory is null ? "" : Folder(options);
+        if (DataDirOnly(options, root, hint, "the dataset is not served here") is { } problem) { yield return problem; yield break; }
         foreach (var split in new[] { "train", "test" })
         {
             var dir = Path.Combine(root, split);

@@ -50,6 +50,15 @@ public abstract class VisionDataSource(string taskId) : ITaskDataSource
         return $"data folder '{folder}' does not exist.{seen} {hint}";
     }
 
+    /// <summary>
+    /// The problems of a source that only reads real data: none embedded, or <paramref name="root"/> missing (with what its
+    /// parent holds); null when <paramref name="root"/> exists and the caller checks inside it.
+    /// </summary>
+    protected string? DataDirOnly(DataOptions options, string root, string hint, string why) =>
+        options.DataDirectory is null ? $"{TaskId} has no embedded data ({why}). {hint}"
+        : Directory.Exists(root) ? null
+        : MissingFolder(root, hint);
+
     /// <summary>The path of <paramref name="name"/> or <paramref name="name"/>.gz in a folder, whichever exists (null when neither).</summary>
     protected static string? PlainOrGzip(string folder, string name) =>
         new[] { name, name + ".gz" }.Select(n => Path.Combine(folder, n)).FirstOrDefault(File.Exists);

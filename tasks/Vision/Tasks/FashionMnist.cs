@@ -15,5 +15,5 @@ public static class FashionMnist
     public static readonly string[] Labels = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"];
 
     public static TaskSpec Create() => VisionSuite.Task(Id, 1, "Fashion-MNIST: garment class of a 28×28 grey photo, VTAB-1k protocol (accuracy).",
-        VisionSuite.Natural, Labels, new IdxImageSource(Id, Folder, DownstreamHoldout.FashionMnistReservedStart, embedded: true));
+        VisionSuite.Natural, Labels, new IdxImageSource(Id, Folder, DownstreamHoldout.FashionMnistReservedStart));
 }
