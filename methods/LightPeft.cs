@@ -30,7 +30,13 @@
 //    estimate depends on the seed alone; the paper estimates for a small fraction of training (800 steps for SST-2).
 //  - After pruning, LoRA restarts from its seeded initialisation (A's kept rows and columns of the same draw, B = 0) and
 //    the head from its initial weights, as EarlyBERT's "draw, then train" restarts from the pretrained weights.
-// Trainable parameters: Σ over roles ⌈kept share⌉ modules × r'·(kept d_in + kept d_out), r' = r − round(0.5·r).
+//  - Heads come from the key/value prefix sites, so grouped-query LLaMA backbones (fewer key/value heads than query
+//    heads) are not applicable; GPT-2's fused c_attn keeps a full-width B (its rows are not one per head dimension).
+//  - The estimation's cost is part of the cell's setup time, not of its per-step training time.
+// Trainable parameters: Σ over roles (M − min(M − 1, round(0.75·M))) modules × r'·(kept d_in + kept d_out), M the role's
+// modules, r' = r − round(0.5·r). Report(): the kept rank of every target (0 = module pruned) and, under
+// "heads_kept:<attention output path>" and "neurons_kept:<FFN down path>", the heads and neurons each block kept; the
+// saved (PeftBench-native) adapter holds the sliced factors, their index buffers and each block's keep masks.
 
 using System.Globalization;
 using PeftBench.Core.Methods;
@@ -411,8 +417,15 @@ public sealed class LightPeft : PeftMethod<LightPeftConfig>
                     _ => null,
                 };
                 using var scope = NewDisposeScope();
-                var a = initialA[i].index_select(0, tensor(keptRanks.Select(r => (long)r).ToArray(), device: initialA[i].device));
-                if (inputs is not null) a = a.index_select(1, tensor(inputs.Select(c => (long)c).ToArray(), device: a.device));
+                Tensor a;
+                if (device.type == DeviceType.META)
+                    // Shape-only: meta tensors have no index_select; the shape is all `params` reads.
+                    a = empty(rank, inputs?.Length ?? linear.InFeatures, device: device);
+                else
+                {
+                    a = initialA[i].index_select(0, tensor(keptRanks.Select(r => (long)r).ToArray(), device: initialA[i].device));
+                    if (inputs is not null) a = a.index_select(1, tensor(inputs.Select(c => (long)c).ToArray(), device: a.device));
+                }
                 var b = zeros(outputs?.Length ?? linear.OutFeatures, rank, device: device);
                 linear.Attach(AdapterName, new SlicedLoraAdapter(a, b, inputs, outputs, config.Alpha / config.Rank, config.Dropout, device));
                 ranks[linear.Path] = rank;

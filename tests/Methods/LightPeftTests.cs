@@ -27,6 +27,14 @@ public sealed class LightPeftTests
         return (model, attachment);
     }
 
+    /// <summary>B = 0 at init makes every LoRA a no-op; random B's make the tests see what the factors read and write.</summary>
+    private static void RandomiseLoraB(SequenceClassifier model, Generator g)
+    {
+        using var _ = no_grad();
+        foreach (var (_, p) in model.named_parameters().Where(p => p.name.EndsWith("lora_B", StringComparison.Ordinal)))
+            p.copy_(randn(p.shape, generator: g));
+    }
+
     [Test]
     public void MaskPenaltyGradientIsTheSignOfEachMask()
     {
@@ -88,9 +96,7 @@ public sealed class LightPeftTests
         {
             using var g = new Generator(5, CPU);
             // Give every LoRA a non-zero B, so that a sliced factor that still read a pruned unit would show.
-            using (no_grad())
-                foreach (var (name, p) in model.named_parameters().Where(p => p.name.EndsWith("lora_B", StringComparison.Ordinal)))
-                    p.copy_(randn(p.shape, generator: g));
+            RandomiseLoraB(model, g);
             foreach (var host in model.Sites.Linears.Where(l => l.Role is SiteRoles.AttentionOutput or SiteRoles.MlpDown))
             {
                 var keep = ((KeptUnits)host.Adapters.Single(a => a is KeptUnits)).keep;
@@ -114,9 +120,7 @@ public sealed class LightPeftTests
         using (model)
         {
             using var g = new Generator(11, CPU);
-            using (no_grad())
-                foreach (var (_, p) in model.named_parameters().Where(p => p.name.EndsWith("lora_B", StringComparison.Ordinal)))
-                    p.copy_(randn(p.shape, generator: g));
+            RandomiseLoraB(model, g);
             var (batch, _) = TinyBert.Batch();
             var before = TinyBert.Logits(model, batch);
             foreach (var l in model.Sites.Linears) l.Merge();
