@@ -231,7 +231,7 @@ public sealed class LightPeft : PeftMethod<LightPeftConfig>
                 ?? throw new InvalidOperationException("light-peft needs labelled calibration data (MethodContext.LabelledCalibration) for its estimation phase.");
             estimate = RunEstimation(model, config, blocks, targets, initialA, data);
         }
-        var attachment = Prune(model, config, blocks, targets, initialA, estimate, context);
+        var attachment = Prune(model, config, initialA, estimate, context.Device);
         // New modules start in training mode: put the adapters in the model's mode (dropout off in eval).
         model.train(model.training);
         return attachment;
@@ -371,13 +371,16 @@ public sealed class LightPeft : PeftMethod<LightPeftConfig>
         return score.to_type(ScalarType.Float64).mean().item<double>();
     }
 
-    /// <summary>Applies the estimate: zeroes the pruned units' columns, attaches the kept-unit records and the pruned LoRA.</summary>
-    private MethodAttachment Prune(SequenceClassifier model, LightPeftConfig config, IReadOnlyList<PrunableBlock> blocks,
-        IReadOnlyList<AdaptableLinear> targets, IReadOnlyList<Tensor> initialA, Estimate estimate, MethodContext context)
+    /// <summary>
+    /// Applies <paramref name="estimate"/> to a frozen model: zeroes the pruned units' columns, attaches the kept-unit records
+    /// and the pruned LoRA (A from the kept rows and columns of <paramref name="initialA"/>, one per target, which it disposes).
+    /// </summary>
+    public MethodAttachment Prune(SequenceClassifier model, LightPeftConfig config, IReadOnlyList<Tensor> initialA, Estimate estimate, Device device)
     {
+        var blocks = Blocks(model.Sites);
+        var targets = model.Sites.SelectLinears(config.Targets);
         var keptHeads = new Dictionary<int, int[]>();
         var keptNeurons = new Dictionary<int, int[]>();
-        var device = context.Device;
         for (var b = 0; b < blocks.Count; b++)
         {
             var block = blocks[b];

@@ -174,6 +174,55 @@ public sealed class LightPeftTests
     }
 
     [Test]
+    public void PruneKeepsTheUnitsModulesAndRanksTheEstimateRanksHighest()
+    {
+        // A hand-made estimate on Tiny-BERT (4 heads of 8, FFN 64, 2 layers; one module of each role's two kept, 4 of 8 ranks).
+        var model = TinyBert.Create();
+        using (model)
+        {
+            var config = Method.Defaults;
+            model.FreezeAll();
+            model.SetHeadTrainable(true);
+            var targets = model.Sites.SelectLinears(config.Targets);
+            var initialA = targets.Select((t, i) => arange(config.Rank * t.InFeatures, dtype: ScalarType.Float32).reshape(config.Rank, t.InFeatures) + 1000 * i).ToList();
+            var expectedA = initialA.Select(a => a.clone()).ToList();
+            var ffn = Enumerable.Range(0, 64).Select(i => (double)((i * 37) % 64)).ToArray(); // a permutation of 0..63
+            var estimate = new LightPeft.Estimate(
+                HeadMasks: [[0.9, -0.2, 0.5, 0.1], [0.3, 0.4, 0.05, 0.6]],
+                FfnMasks: [ffn, ffn.Select(v => -v).ToArray()],
+                // Targets in model order: layer 0 q, k, v, o, up, down, then layer 1: layer 1 wins for q, layer 0 for the rest.
+                ModuleImportance: [0.1, 0.9, 0.9, 0.9, 0.9, 0.9, 0.2, 0.1, 0.1, 0.1, 0.1, 0.1],
+                RankImportance: targets.Select(_ => new[] { 5.0, 1, 7, 2, 8, 3, 6, 4 }).ToList());
+            var report = Method.Prune(model, config, initialA, estimate, CPU).Report()!;
+            var layer0 = model.Sites.Linears.Where(l => l.LayerIndex == 0).ToList();
+            var layer1 = model.Sites.Linears.Where(l => l.LayerIndex == 1).ToList();
+            float[] Keep(AdaptableLinear l) => ((KeptUnits)l.Adapters.Single(a => a is KeptUnits)).keep.data<float>().ToArray();
+            Assert.Multiple(() =>
+            {
+                // Head 1 (mask −0.2) of layer 0 and head 2 (0.05) of layer 1 go: their 8 columns of the output projection.
+                Assert.That(Keep(layer0.Single(l => l.Role == SiteRoles.AttentionOutput)), Is.EqualTo(Enumerable.Range(0, 32).Select(c => c / 8 == 1 ? 0f : 1f)));
+                Assert.That(Keep(layer1.Single(l => l.Role == SiteRoles.AttentionOutput)), Is.EqualTo(Enumerable.Range(0, 32).Select(c => c / 8 == 2 ? 0f : 1f)));
+                // Layer 0 drops the 21 neurons with the smallest scores (values 0..20); layer 1, with negated scores, the largest.
+                Assert.That(Keep(layer0.Single(l => l.Role == SiteRoles.MlpDown)), Is.EqualTo(ffn.Select(v => v < 21 ? 0f : 1f)));
+                Assert.That(Keep(layer1.Single(l => l.Role == SiteRoles.MlpDown)), Is.EqualTo(ffn.Select(v => v > 42 ? 0f : 1f)));
+                Assert.That(layer0.Single(l => l.Role == SiteRoles.AttentionOutput).weight.index_select(1, arange(8, 16)).abs().sum().item<float>(), Is.EqualTo(0));
+                Assert.That(report.Ranks[layer0.Single(l => l.Role == SiteRoles.Query).Path], Is.EqualTo(0));
+                Assert.That(report.Ranks[layer1.Single(l => l.Role == SiteRoles.Query).Path], Is.EqualTo(4));
+                Assert.That(report.Ranks[layer0.Single(l => l.Role == SiteRoles.Key).Path], Is.EqualTo(4));
+                Assert.That(report.Ranks[layer1.Single(l => l.Role == SiteRoles.Key).Path], Is.EqualTo(0));
+                // Ranks 4, 2, 6 and 0 (importance 8, 7, 6, 5) stay, in index order; the query's B writes the 24 kept head dimensions.
+                var query = (SlicedLoraAdapter)layer1.Single(l => l.Role == SiteRoles.Query).Adapters.Single(a => a is SlicedLoraAdapter);
+                Assert.That(query.lora_A.eq(expectedA[6].index_select(0, tensor(new long[] { 0, 2, 4, 6 }))).all().item<bool>(), Is.True);
+                Assert.That(query.lora_B.shape, Is.EqualTo(new long[] { 24, 4 }));
+                // The output projection's A reads only the kept heads' 24 columns.
+                var output = (SlicedLoraAdapter)layer0.Single(l => l.Role == SiteRoles.AttentionOutput).Adapters.Single(a => a is SlicedLoraAdapter);
+                var keptColumns = tensor(Enumerable.Range(0, 32).Where(c => c / 8 != 1).Select(c => (long)c).ToArray());
+                Assert.That(output.lora_A.eq(expectedA[3].index_select(0, tensor(new long[] { 0, 2, 4, 6 })).index_select(1, keptColumns)).all().item<bool>(), Is.True);
+            });
+        }
+    }
+
+    [Test]
     public void RefusesWithoutLabelledData()
     {
         var model = TinyBert.Create();
