@@ -14,7 +14,9 @@
 //      "Multi-Granularity Early Pruning of PEFT"); the remaining LoRA parameters and the head then train as usual.
 // Numbers: λ 1e-4, mask learning-rate scales 100/50, the four ratios 1/3, 1/3, 0.75, 0.5, r 8, α 16, LoRA dropout 0.05,
 // targets query/key/value/attention output/FFN up/FFN down, and "second half of the steps" are the released scripts'
-// (estimate.sh, train.sh, trainer_base.py, estimate.py process_peft_imp). Our readings [U]:
+// (estimate.sh, train.sh, trainer_base.py, estimate.py process_peft_imp); of the paper we had only the abstract and
+// summaries (the two methods' names, L1-masked heads/FFN dimensions, module pruning by an importance ratio, rank pruning
+// by a first-order Taylor term; "trainable parameters 25% of the original PEFT"). Our readings [U]:
 //  - SIMPLIFICATION (counts fixed before training): the released scripts rank FFN neurons, modules and ranks globally
 //    across layers/modules; we prune the same ratios per block (heads and neurons of each layer), per role (modules:
 //    the same share of the query, key … modules) and per module (ranks), so how many parameters train is fixed by the
