@@ -21,6 +21,7 @@ public static class TaskCatalog
         Wnli.Create(),
         Digits.Create(),
         Keywords.Create(),
+        SoundEventsTask.Create(),
         .. Esc50.CreateFolds(),
         SpeechCommands.Create35(),
         SpeechCommands.Create10(),

@@ -13,7 +13,7 @@ public static class AudioSuite
 
     public static IReadOnlyList<string> Tags => [Name];
 
-    public static IReadOnlyList<string> TaskIds => ["audio/digits", "audio/keywords"];
+    public static IReadOnlyList<string> TaskIds => ["audio/digits", "audio/keywords", "audio/sound-events"];
 
     /// <summary>The methods the audio suites run when none are given.</summary>
     public static IReadOnlyList<string> DefaultMethods =>

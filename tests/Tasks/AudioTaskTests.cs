@@ -190,11 +190,80 @@ public class AudioTaskTests
     }
 
     [Test]
+    public void SoundEventsAreBalancedDeterministicAndVoiceNothingButTheirLabel()
+    {
+        var data = Load("audio/sound-events", null);
+        Assert.That((data.Train.Count, data.Evaluation["val"].Count, data.Evaluation["test"].Count), Is.EqualTo((400, 80, 160)));
+        for (int c = 0; c < 8; c++) Assert.That(data.Train.Count(e => e.Label == c), Is.EqualTo(50));
+        var again = Load("audio/sound-events", null);
+        Assert.That(again.Evaluation["test"].Cast<AudioExample>().Select(e => e.Samples), Is.EqualTo(data.Evaluation["test"].Cast<AudioExample>().Select(e => e.Samples)));
+        Assert.That(data.Train.Cast<AudioExample>().All(e => e.SampleRate == 16000 && e.Samples.Length == 16000), Is.True);
+    }
+
+    /// <summary>
+    /// The frequency (80 Hz – 8 kHz) where a Hann-windowed segment's DFT magnitude peaks: a log grid of 0.77 % steps,
+    /// then 0.02 % steps around the best point (a sinusoid's Hann main lobe is ≥ 2.7 Hz wide, so the grid never
+    /// falls between a component and its lobe).
+    /// </summary>
+    private static double PeakHz(float[] x, int from, int count)
+    {
+        double Magnitude(double f)
+        {
+            double re = 0, im = 0, w = 2 * Math.PI * f / 16000;
+            for (int n = 0; n < count; n++)
+            {
+                double v = x[from + n] * (0.5 - 0.5 * Math.Cos(2 * Math.PI * n / (count - 1)));
+                re += v * Math.Cos(w * n); im += v * Math.Sin(w * n);
+            }
+            return re * re + im * im;
+        }
+        double coarse = Enumerable.Range(0, 600).Select(i => 80 * Math.Pow(100.0, i / 599.0)).MaxBy(Magnitude);
+        return Enumerable.Range(-40, 81).Select(i => coarse * (1 + 0.0002 * i)).MaxBy(Magnitude);
+    }
+
+    [TestCase(0)]
+    [TestCase(1)]
+    [TestCase(2)]
+    public void EachSoundEventHasTheShapeItsLabelNames(int seed)
+    {
+        var rng = new Random(seed);
+        for (int label = 0; label < SoundEvents.Classes.Count; label++)
+        {
+            var e = SoundEvents.Synthesise(label, rng);
+            string name = SoundEvents.Classes[label];
+            Assert.That((e.Label, e.Samples.Length), Is.EqualTo((label, 16000)));
+            // The event stands well above the background noise (−26 dBFS at the quietest vs −45 at the loudest); sparse
+            // clicks (2 ms every 25–125 ms) carry little energy, so for them the peaks are compared.
+            double Rms(int from, int count) => Math.Sqrt(e.Samples.Skip(from).Take(count).Average(v => (double)v * v));
+            double Peak(int from, int count) => e.Samples.Skip(from).Take(count).Max(Math.Abs);
+            int quarter = e.LengthSamples / 4;
+            bool before = e.OnsetSample >= 2000;
+            int outFrom = before ? 0 : e.OnsetSample + e.LengthSamples, outCount = before ? e.OnsetSample : 16000 - outFrom;
+            if (name == "click-train") Assert.That(Peak(e.OnsetSample, e.LengthSamples), Is.GreaterThan(1.5 * Peak(outFrom, outCount)), name);
+            else Assert.That(Rms(e.OnsetSample + quarter, 2 * quarter), Is.GreaterThan(5 * Rms(outFrom, outCount)), name);
+            double first = PeakHz(e.Samples, e.OnsetSample, quarter), last = PeakHz(e.Samples, e.OnsetSample + 3 * quarter, quarter);
+            switch (name)
+            {
+                case "tone" or "harmonic" or "tremolo":
+                    // The strongest component is the drawn frequency (the harmonic complex's fundamental has amplitude 1).
+                    Assert.That(PeakHz(e.Samples, e.OnsetSample, e.LengthSamples), Is.EqualTo(e.FrequencyHz).Within(1).Percent, name);
+                    break;
+                case "chirp-up":
+                    Assert.That(last, Is.GreaterThan(1.3 * first), name);
+                    break;
+                case "chirp-down":
+                    Assert.That(first, Is.GreaterThan(1.3 * last), name);
+                    break;
+            }
+        }
+    }
+
+    [Test]
     public void TheAudioSuitesListTheirTasksMethodsAndTinyAst()
     {
         var catalog = TaskCatalog.Create();
         var audio = Suites.Find("audio")!;
-        Assert.That(audio.TaskIds, Is.EqualTo(new[] { "audio/digits", "audio/keywords" }));
+        Assert.That(audio.TaskIds, Is.EqualTo(new[] { "audio/digits", "audio/keywords", "audio/sound-events" }));
         Assert.That(audio.DefaultModels, Is.EqualTo(new[] { "tiny-ast" }));
         Assert.That(audio.DefaultMethods, Is.EqualTo(new[] { "full-ft", "linear-probe", "bitfit", "lora", "houlsby", "adaptformer", "vpt-shallow", "vpt-deep", "ssf" }));
         Assert.That(Suites.Find("esc50")!.TaskIds, Has.Count.EqualTo(5));
