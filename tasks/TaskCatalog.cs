@@ -1,5 +1,6 @@
 using PeftBench.Core.Catalogs;
 using PeftBench.Core.Tasks;
+using PeftBench.Tasks.Audio.Tasks;
 using PeftBench.Tasks.Glue.Tasks;
 
 namespace PeftBench.Tasks;
@@ -7,8 +8,8 @@ namespace PeftBench.Tasks;
 /// <summary>Every registered task, one line each. Built once, frozen.</summary>
 public static class TaskCatalog
 {
-    public static Catalog<TaskSpec> Create() => new("task", new TaskSpec[]
-    {
+    public static Catalog<TaskSpec> Create() => new("task", (TaskSpec[])
+    [
         Cola.Create(),
         Sst2.Create(),
         Mrpc.Create(),
@@ -18,5 +19,11 @@ public static class TaskCatalog
         Qnli.Create(),
         Rte.Create(),
         Wnli.Create(),
-    }, t => t.Id);
+        Digits.Create(),
+        Keywords.Create(),
+        SoundEventsTask.Create(),
+        .. Esc50.CreateFolds(),
+        SpeechCommands.Create35(),
+        SpeechCommands.Create10(),
+    ], t => t.Id);
 }
