@@ -3,7 +3,7 @@ DOTNET ?= dotnet
 PROFILE ?= default
 THREADS ?= 2
 
-.PHONY: build run smoke test ci baseline compare list report report-check pretrain data vision-data clean gpu-probe-check slurm-check perf shard-speedup
+.PHONY: build run smoke test ci baseline compare list report report-check pretrain data vision-data audio-data clean gpu-probe-check slurm-check perf shard-speedup
 
 build:
 	$(DOTNET) build Bench.sln -c Release
@@ -54,8 +54,13 @@ data:
 
 # The embedded vision data (VTAB-1k subsets of Fashion-MNIST and the UCI digits) from Debian packages (apt-get download).
 vision-data:
-	MEDIA=images tasks/data/sources/fetch-media.sh
+	tasks/data/sources/fetch-media.sh .cache/sources --packages-only
 	$(DOTNET) run --project harness -c Release -- build-vision-data --sources .cache/sources --out tasks/data/vision
+
+# Re-synthesises the embedded audio tasks' clips (tasks/data/audio) with the pinned Debian espeak-ng (maintainers;
+# needs apt-get download; ~1-2 min). Two runs give byte-identical files.
+audio-data:
+	tasks/data/sources/make-audio-data.sh
 
 # Rebuilds a shipped backbone exactly as shipped (recipe defaults = the manifest's): MODEL=tiny-bert (default; 5000 steps
 # of 128 sequences, 2 threads, ~65 min on 2 idle cores), MODEL=tiny-llama (560 steps of 8×256 tokens, 1 thread, ~10 min),

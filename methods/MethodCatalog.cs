@@ -45,6 +45,7 @@ public static class MethodCatalog
         new Lisa(),
         new Hft(),
         new Spiel(),
+        new LightPeft(),
         new Pfeiffer(),
         new ParallelAdapter(),
         new AdaptFormer(),

@@ -1,3 +1,5 @@
+using PeftBench.Tasks.Audio;
+using PeftBench.Tasks.Audio.Tasks;
 using PeftBench.Tasks.Glue;
 using PeftBench.Tasks.Vision;
 
@@ -50,6 +52,13 @@ public static class Suites
         // (Fashion-MNIST, UCI digits) and structured (generated). The specialized group needs real data (--data-dir).
         new Suite(VisionSuite.Name, "VTAB-1k-style: 2 natural + 5 structured tasks (embedded) × the visual PEFT methods on tiny-vit",
             VisionSuite.TaskIds, VisionMethods, DefaultModels: ["tiny-vit"]),
+        new Suite(AudioSuite.Name, "spoken digits and keywords in unseen synthetic voices, synthetic sound events (embedded) × nine methods on tiny-ast",
+            AudioSuite.TaskIds, AudioSuite.DefaultMethods, DefaultModels: AudioSuite.DefaultModels),
+        // Real data only (--data-dir): the five ESC-50 folds (the suite average is the usual 5-fold mean) and Speech Commands v2.
+        new Suite(AudioSuite.Esc50Name, "ESC-50 5-fold cross-validation (--data-dir) × nine methods on tiny-ast",
+            Esc50.TaskIds, AudioSuite.DefaultMethods, DefaultModels: AudioSuite.DefaultModels),
+        new Suite(AudioSuite.SpeechCommandsName, "Speech Commands v2, 35 words and the 10 commands (--data-dir) × nine methods on tiny-ast",
+            SpeechCommands.TaskIds, AudioSuite.DefaultMethods, DefaultModels: AudioSuite.DefaultModels),
     ];
 
     /// <summary>Suite id → task ids, for reports (suite averages and column order).</summary>

@@ -1,5 +1,6 @@
 using PeftBench.Core.Catalogs;
 using PeftBench.Core.Tasks;
+using PeftBench.Tasks.Audio.Tasks;
 using PeftBench.Tasks.Glue.Tasks;
 using PeftBench.Tasks.Vision.Tasks;
 
@@ -8,8 +9,8 @@ namespace PeftBench.Tasks;
 /// <summary>Every registered task, one line each. Built once, frozen.</summary>
 public static class TaskCatalog
 {
-    public static Catalog<TaskSpec> Create() => new("task", new TaskSpec[]
-    {
+    public static Catalog<TaskSpec> Create() => new("task", (TaskSpec[])
+    [
         Cola.Create(),
         Sst2.Create(),
         Mrpc.Create(),
@@ -19,8 +20,14 @@ public static class TaskCatalog
         Qnli.Create(),
         Rte.Create(),
         Wnli.Create(),
+        PeftBench.Tasks.Audio.Tasks.Digits.Create(),
+        Keywords.Create(),
+        SoundEventsTask.Create(),
+        .. Esc50.CreateFolds(),
+        SpeechCommands.Create35(),
+        SpeechCommands.Create10(),
         FashionMnist.Create(),
-        Digits.Create(),
+        PeftBench.Tasks.Vision.Tasks.Digits.Create(),
         Shape.Create(),
         Count.Create(),
         Position.Create(),
@@ -28,5 +35,5 @@ public static class TaskCatalog
         Distance.Create(),
         Cifar100.Create(),
         EuroSat.Create(),
-    }, t => t.Id);
+    ], t => t.Id);
 }

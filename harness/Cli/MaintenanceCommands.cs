@@ -4,8 +4,8 @@ namespace PeftBench.Harness.Cli;
 
 /// <summary>
 /// Commands that re-derive the shipped artefacts: <c>build-data</c> (embedded GLUE data from the source
-/// packages), <c>build-vision-data</c> (embedded vision subsets) and <c>pretrain</c> (the tiny backbones). Users never
-/// need them; they make the artefacts reproducible.
+/// packages), <c>build-vision-data</c> (embedded vision subsets), <c>build-audio-data</c> (the embedded audio tasks'
+/// clips) and <c>pretrain</c> (the tiny backbones). Users never need them; they make the artefacts reproducible.
 /// </summary>
 public static class MaintenanceCommands
 {
@@ -15,8 +15,32 @@ public static class MaintenanceCommands
             "tasks/data/sources/fetch.sh", "tasks/data/glue", "the GLUE folders", PeftBench.Tasks.Builders.GlueDataBuilder.Build));
         root.Subcommands.Add(DataCommand("build-vision-data",
             "Rebuild the embedded vision data (VTAB-1k subsets of Fashion-MNIST and UCI digits) from the fetched Debian packages (deterministic).",
-            "MEDIA=images tasks/data/sources/fetch-media.sh", "tasks/data/vision", "the vision data", PeftBench.Tasks.Builders.VisionDataBuilder.Build));
+            "tasks/data/sources/fetch-media.sh .cache/sources --packages-only", "tasks/data/vision", "the vision data", PeftBench.Tasks.Builders.VisionDataBuilder.Build));
+        root.Subcommands.Add(AudioDataCommand());
         PretrainCommand.AddTo(root);
+    }
+
+    /// <summary><c>build-audio-data</c>: packs the synthesised words of the embedded audio tasks.</summary>
+    private static Command AudioDataCommand()
+    {
+        var words = new Option<string>("--words") { Description = "Folder of synthesised WAVs, VOICE-ID/WORD.wav (make-audio-data.sh fills .cache/sources/audio-words).", DefaultValueFactory = _ => ".cache/sources/audio-words" };
+        var packages = new Option<string>("--packages") { Description = "The synthesiser's package pins (fetch-media.sh's deb_espeak-ng/.done), recorded in the manifest.", DefaultValueFactory = _ => ".cache/sources/deb_espeak-ng/.done" };
+        var audioOut = new Option<string>("--out") { Description = "Where to write the audio pack.", DefaultValueFactory = _ => "tasks/data/audio" };
+        var buildAudio = new Command("build-audio-data", "Pack the synthesised words of the embedded audio tasks into tasks/data/audio (deterministic; make audio-data).") { words, packages, audioOut };
+        buildAudio.SetAction(parse =>
+        {
+            var from = parse.GetValue(words)!;
+            var pins = parse.GetValue(packages)!;
+            if (!Directory.Exists(from) || !File.Exists(pins))
+            {
+                Console.Error.WriteLine($"'{from}' or '{pins}' does not exist: run tasks/data/sources/make-audio-data.sh (make audio-data).");
+                return ExitCodes.Usage;
+            }
+            var lists = Path.Combine("tasks", "data", "sources");
+            PeftBench.Tasks.Audio.SpokenWordPack.Build(from, Path.Combine(lists, "audio-voices.txt"), Path.Combine(lists, "audio-words.txt"), pins, parse.GetValue(audioOut)!, Console.Out);
+            return ExitCodes.Ok;
+        });
+        return buildAudio;
     }
 
     /// <summary>A builder of embedded data: <c>--sources</c> (filled by <paramref name="fetch"/>) → <c>--out</c>.</summary>

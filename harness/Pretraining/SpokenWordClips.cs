@@ -18,12 +18,8 @@ public sealed record SpokenClip(string Word, string Voice, short[] Samples);
 /// </summary>
 public sealed class SpokenWordClips : IPatchCorpus, IDisposable
 {
-    public const int SampleRateHz = 16000;
-    public const int ExampleSamples = SampleRateHz;
-    public const double QuietestNoiseDbfs = -70, LoudestNoiseDbfs = -45;
-    /// <summary>Trimming keeps everything between the first and last sample above this level (−60 dBFS), plus 10 ms.</summary>
-    public const double TrimThreshold = 0.001;
-    public const int TrimMarginSamples = SampleRateHz / 100;
+    public const int SampleRateHz = SpeechClips.SampleRateHz;
+    public const int ExampleSamples = SpeechClips.ExampleSamples;
 
     private readonly LogMelFrontEnd frontEnd;
 
@@ -44,37 +40,11 @@ public sealed class SpokenWordClips : IPatchCorpus, IDisposable
         return new ExampleBatch(features.data<float>().ToArray(), features.shape, t => new SpectrogramBatch(t));
     }
 
-    /// <summary>The one-second example of a clip: placement and noise drawn from <paramref name="rng"/>.</summary>
-    public static float[] Example(SpokenClip clip, Random rng)
-    {
-        var wave = new float[ExampleSamples];
-        int length = Math.Min(clip.Samples.Length, ExampleSamples);
-        int start = clip.Samples.Length > ExampleSamples ? rng.Next(clip.Samples.Length - ExampleSamples + 1) : 0;
-        int offset = rng.Next(ExampleSamples - length + 1);
-        for (int i = 0; i < length; i++) wave[offset + i] = clip.Samples[start + i] / 32768f;
-        double sigma = Math.Pow(10, (QuietestNoiseDbfs + (LoudestNoiseDbfs - QuietestNoiseDbfs) * rng.NextDouble()) / 20);
-        for (int i = 0; i < ExampleSamples; i += 2)
-        {
-            // Box–Muller: two normal draws per pair of uniforms.
-            double u1 = 1.0 - rng.NextDouble(), u2 = rng.NextDouble(), radius = sigma * Math.Sqrt(-2 * Math.Log(u1));
-            wave[i] += (float)(radius * Math.Cos(2 * Math.PI * u2));
-            if (i + 1 < ExampleSamples) wave[i + 1] += (float)(radius * Math.Sin(2 * Math.PI * u2));
-        }
-        return wave;
-    }
+    /// <summary>The one-second example of a clip: placement and noise drawn from <paramref name="rng"/> (<see cref="SpeechClips.PlaceInOneSecond"/>).</summary>
+    public static float[] Example(SpokenClip clip, Random rng) => SpeechClips.PlaceInOneSecond(clip.Samples.Select(s => s / 32768f).ToArray(), rng);
 
-    /// <summary>A synthesised WAV → 16 kHz (<paramref name="resampler"/> from its rate), trimmed to its speech, 16-bit.</summary>
-    public static short[] Prepare(WavAudio audio, SincResampler resampler)
-    {
-        if (audio.SampleRateHz != resampler.FromHz || resampler.ToHz != SampleRateHz)
-            throw new ArgumentException($"a {audio.SampleRateHz} Hz clip needs a {audio.SampleRateHz} → {SampleRateHz} Hz resampler, not {resampler.FromHz} → {resampler.ToHz}.");
-        var wave = resampler.Resample(audio.Mono());
-        int first = Array.FindIndex(wave, x => Math.Abs(x) > TrimThreshold), last = Array.FindLastIndex(wave, x => Math.Abs(x) > TrimThreshold);
-        if (first < 0) return [];
-        first = Math.Max(0, first - TrimMarginSamples);
-        last = Math.Min(wave.Length - 1, last + TrimMarginSamples);
-        return WavFile.ToPcm16(wave.AsSpan(first, last - first + 1));
-    }
+    /// <summary>A synthesised WAV → 16 kHz, trimmed to its speech, 16-bit (<see cref="SpeechClips.Trim"/>).</summary>
+    public static short[] Prepare(WavAudio audio, SincResampler resampler) => SpeechClips.Trim(audio, resampler);
 
     /// <summary>Mean and population std of the unnormalised log-mel features of one example of each clip (AST's dataset statistics).</summary>
     public static (double Mean, double Std) FeatureStatistics(IReadOnlyList<SpokenClip> clips, LogMelConfig features, Random rng)

@@ -131,7 +131,9 @@ public sealed class CellRunner(IMemoryProbe memory)
         ReinitialiseHead(model);
         var context = new MethodContext(device, seeds.Generator("adapter-init"))
         {
-            Calibration = maxExamples => CalibrationBatches(cell, seeds, device, maxExamples),
+            Calibration = maxExamples => CalibrationBatches(cell, seeds, device, maxExamples)
+                .Select(b => { b.Labels.Dispose(); return b.Batch; }).ToList(),
+            LabelledCalibration = maxExamples => new LabelledCalibration(CalibrationBatches(cell, seeds, device, maxExamples), cell.Task.Head.IsRegression),
         };
         var attachment = cell.Method.Apply(model, cell.Config, context);
         model.SetHeadTrainable(true);
@@ -168,19 +170,14 @@ public sealed class CellRunner(IMemoryProbe memory)
     /// the cell seed ("calibration") without replacement, in batches of 32 on <paramref name="device"/>. Encoded at
     /// the model's full length: calibrating methods add no soft-prompt positions. The caller owns the tensors.
     /// </summary>
-    private IReadOnlyList<TokenBatch> CalibrationBatches(PlannedCell cell, SeedTree seeds, Device device, int maxExamples)
+    private IReadOnlyList<(TokenBatch Batch, Tensor Labels)> CalibrationBatches(PlannedCell cell, SeedTree seeds, Device device, int maxExamples)
     {
         var train = Encode(cell, cell.Model.MaxSequenceLength)["train"];
         var random = seeds.Random("calibration");
         var order = Enumerable.Range(0, train.Count).ToArray();
         random.Shuffle(order);
         return order.Take(Math.Min(maxExamples, train.Count)).Chunk(32)
-            .Select(chunk =>
-            {
-                var (batch, labels) = train.Batch(chunk, device, cell.Task.Head.IsRegression);
-                labels.Dispose();
-                return batch;
-            }).ToList();
+            .Select(chunk => train.Batch(chunk, device, cell.Task.Head.IsRegression)).ToList();
     }
 
     /// <summary>Head weights drawn after seeding, so they depend on the cell seed only (not on what ran before).</summary>

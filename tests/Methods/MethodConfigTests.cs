@@ -24,7 +24,7 @@ public sealed class MethodConfigTests
                 "ia3", "ssf", "ln-tuning", "pfeiffer", "parallel-adapter", "adaptformer", "compacter", "compacter-pp",
                 "prefix-tuning", "p-tuning-v2", "p-tuning", "adaption-prompt", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept",
                 "mam-adapter", "unipelt", "moe-lora", "mola",
-                "lisa", "hft", "spiel", "dsee",
+                "lisa", "hft", "spiel", "dsee", "light-peft",
                 "qlora", "loftq", "peqa",
                 "mezo", "sparse-mezo" }));
 
@@ -68,10 +68,11 @@ public sealed class MethodConfigTests
                     "lisa", "hft",
                     "mezo", "sparse-mezo" }));
             Assert.That(MethodCatalog.Create().All.Where(m => m.CanMerge).Select(m => m.Id), Does.Contain("lora"));
-            // The zero-gated adaption prompt preserves the output; prefixes, inserted tokens and ReFT's edits do not.
+            // The zero-gated adaption prompt preserves the output; prefixes, inserted tokens and ReFT's edits do not, nor
+            // Light-PEFT's pruned heads and neurons.
             Assert.That(MethodCatalog.Create().All.Where(m => !m.PreservesOutputAtInit).Select(m => m.Id), Is.EquivalentTo(new[] { "prompt-tuning", "fourierft", "nlora", "inttune", "kasa", "ssf", "pfeiffer",
                 "prefix-tuning", "p-tuning-v2", "p-tuning", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept", "mam-adapter", "unipelt",
-                "qlora", "loftq", "peqa" }));
+                "qlora", "loftq", "peqa", "light-peft" }));
         });
     }
 

@@ -93,6 +93,7 @@ public sealed class MethodContractTests
         // which weights train is drawn from the seed; SelectiveMethodTests checks the halves.
         ["hft"] = name => HftDrawAtContractSeed.Value.Contains(name),
         ["spiel"] = _ => false,
+        ["light-peft"] = _ => false,
         ["dsee"] = _ => false,
         ["qlora"] = _ => false,
         ["loftq"] = _ => false,
@@ -105,7 +106,7 @@ public sealed class MethodContractTests
     /// Methods whose choice of backbone weights to train is drawn from the seed (HFT's halves): their adapter folder is
     /// reloaded with the training seed, which decides its layout, as a cell's seed does.
     /// </summary>
-    private static readonly IReadOnlySet<string> SeedDrawsTrainedWeights = new HashSet<string> { "hft" };
+    private static readonly IReadOnlySet<string> SeedDrawsTrainedWeights = new HashSet<string> { "hft", "light-peft" };
 
     /// <summary>
     /// Methods whose adapter init is a function of W₀ (SVD, QR) and the calibration data alone, not of the seed:
@@ -119,7 +120,7 @@ public sealed class MethodContractTests
         "full-ft", "linear-probe", "bitfit", "houlsby", "prompt-tuning", "flora", "slora", "nlora", "inttune",
         "increlora", "triadaptlora", "mos", "loreft", "direft", "vpt-shallow", "vpt-deep", "dept", "ssf", "pfeiffer", "parallel-adapter", "adaptformer", "compacter", "compacter-pp",
         "mam-adapter", "unipelt", "moe-lora", "mola",
-        "lisa", "hft", "spiel", "dsee",
+        "lisa", "hft", "spiel", "dsee", "light-peft",
         "peqa",
         "mezo", "sparse-mezo",
     };

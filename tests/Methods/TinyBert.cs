@@ -32,7 +32,11 @@ internal static class TinyBert
     }
 
     /// <summary>The init generator from <paramref name="seed"/>, and the fixed batch as calibration data (CorDA).</summary>
-    public static MethodContext Context(ulong seed) => new(CPU, new Generator(seed, CPU)) { Calibration = _ => new[] { Batch().Batch } };
+    public static MethodContext Context(ulong seed) => new(CPU, new Generator(seed, CPU))
+    {
+        Calibration = _ => new[] { Batch().Batch },
+        LabelledCalibration = _ => new LabelledCalibration(new[] { Batch() }, IsRegression: false),
+    };
 
     /// <summary>A fixed batch: CLS (id 2) first, random tokens, the last rows padded.</summary>
     public static (TokenBatch Batch, Tensor Labels) Batch()

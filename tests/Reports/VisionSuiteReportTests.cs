@@ -85,6 +85,16 @@ public class VisionSuiteReportTests
     }
 
     [Test]
+    public void ASuiteWithOneGroupHasOneAverage()
+    {
+        // ESC-50's five folds share one group: the mean of one group's mean is the mean over tasks, shown once.
+        var cells = Cells("lora", 0).Select(c => c with { Group = "esc50" }).ToList();
+        var s = Aggregator.Summarize(cells, Options);
+        Assert.That(s.SuiteAverages.Single().Rule, Is.EqualTo(SuiteAveraging.MeanOverTasks));
+        Assert.That(ResultsTableBuilder.Build(s, CellBuilder.Model, Options).Columns.Select(c => c.Header), Does.Contain("Vision avg."));
+    }
+
+    [Test]
     public void TextCellsWriteNoGroupKey()
     {
         var text = CellBuilder.Ok("glue/sst2", "lora", 0, new Dictionary<string, double> { ["accuracy"] = 0.9 });

@@ -7,7 +7,7 @@ using PeftBench.Tasks.Vision;
 namespace PeftBench.Tests.Tasks;
 
 /// <summary>
-/// The embedded vision data against its sources (Debian packages fetched by <c>MEDIA=images fetch-media.sh</c> into
+/// The embedded vision data against its sources (Debian packages fetched by <c>fetch-media.sh --packages-only</c> into
 /// .cache/sources, or PEFTBENCH_SOURCES; ignored without them): the real files under <c>--data-dir</c> give the same
 /// 800/200 split as the embedded subset, and rebuilding reproduces the committed files ([Explicit]: it rewrites a folder).
 /// </summary>
@@ -66,7 +66,7 @@ public class VisionDataBuilderTests
         while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Bench.sln"))) dir = dir.Parent;
         var sources = Environment.GetEnvironmentVariable("PEFTBENCH_SOURCES") ?? Path.Combine(dir?.FullName ?? ".", ".cache", "sources");
         if (!File.Exists(VisionDataBuilder.DigitsSource(sources)) || !Directory.Exists(VisionDataBuilder.FashionMnistSource(sources)))
-            Assert.Ignore($"Debian source packages not found in '{sources}': run MEDIA=images tasks/data/sources/fetch-media.sh or set PEFTBENCH_SOURCES.");
+            Assert.Ignore($"Debian source packages not found in '{sources}': run tasks/data/sources/fetch-media.sh .cache/sources --packages-only or set PEFTBENCH_SOURCES.");
         return sources;
     }
 }

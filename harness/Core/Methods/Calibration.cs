@@ -12,6 +12,15 @@ namespace PeftBench.Core.Methods;
 /// </summary>
 public delegate IReadOnlyList<TokenBatch> CalibrationSource(int maxExamples);
 
+/// <summary>Calibration batches with their labels, for methods that estimate something from the task loss (Light-PEFT's early pruning).</summary>
+public sealed record LabelledCalibration(IReadOnlyList<(TokenBatch Batch, Tensor Labels)> Batches, bool IsRegression);
+
+/// <summary>
+/// As <see cref="CalibrationSource"/> (the same examples from the same seed), with labels: class indices, or float targets
+/// when <see cref="LabelledCalibration.IsRegression"/>.
+/// </summary>
+public delegate LabelledCalibration LabelledCalibrationSource(int maxExamples);
+
 /// <summary>Statistics of what chosen linears see, from one no-grad pass of the model over calibration batches.</summary>
 public static class Calibration
 {

@@ -17,6 +17,9 @@ public sealed record MethodContext(Device Device, Generator Generator)
 {
     public CalibrationSource? Calibration { get; init; }
 
+    /// <summary>The calibration examples with their labels (null in contexts without data); only methods that call it pay for it.</summary>
+    public LabelledCalibrationSource? LabelledCalibration { get; init; }
+
     /// <summary>
     /// U[0, 1) of <paramref name="shape"/> on <see cref="Device"/>, drawn from the cell's CPU generator and then moved:
     /// the same numbers on every device, and no device-type mismatch between a CPU generator and a CUDA tensor.

@@ -3,7 +3,8 @@
 # fetch.sh (default .cache/sources), and synthesises the spoken words tiny-ast learns from. Only maintainers
 # rebuilding tiny-vit / tiny-ast need this: the shipped models and their tests need neither network nor espeak-ng.
 # Also fetches scikit-learn's copy of the UCI digits (embedded vision data, make vision-data).
-# Usage: tasks/data/sources/fetch-media.sh [CACHE_DIR]     (MEDIA=images: only the image packages, no speech)
+# Usage: tasks/data/sources/fetch-media.sh [CACHE_DIR] [--packages-only]
+# (--packages-only: fetch and unpack the pinned packages, skip the pretraining words; make-audio-data.sh uses it)
 #
 # Packages are pinned by version and sha256 (what Debian 12 serves; apt also checks each .deb against the signed
 # archive index). A point release that replaces a version makes the download fail here: review the new package,
@@ -14,6 +15,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cache="${1:-$(git rev-parse --show-toplevel 2>/dev/null || pwd)/.cache/sources}"
+packages_only="${2:-}"
 mkdir -p "$cache"
 cd "$cache"
 
@@ -29,7 +31,6 @@ debs=(
 )
 for entry in "${debs[@]}"; do
   read -r spec sha dir <<<"$entry"
-  if [ "${MEDIA:-all}" = images ] && [ "$dir" = deb_espeak-ng ]; then continue; fi
   name="${spec%%=*}"
   mkdir -p "$dir"
   if grep -qsx "$spec sha256=$sha" "$dir/.done"; then echo "cached: $spec"; continue; fi
@@ -44,7 +45,7 @@ for entry in "${debs[@]}"; do
   echo "fetched: $spec (sha256 $sha)"
 done
 
-if [ "${MEDIA:-all}" = images ]; then echo "sources in $cache"; exit 0; fi
+if [ "$packages_only" = "--packages-only" ]; then echo "packages in $cache"; exit 0; fi
 
 # Spoken words: every word of speech-words.txt in every voice of speech-voices.txt, 22,050 Hz 16-bit mono WAV from
 # the pinned espeak-ng (deterministic: no sox, no dither). Redone when either list or the synthesiser changes.
