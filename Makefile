@@ -3,7 +3,7 @@ DOTNET ?= dotnet
 PROFILE ?= default
 THREADS ?= 2
 
-.PHONY: build run smoke test ci baseline compare list report report-check pretrain data audio-data clean gpu-probe-check slurm-check perf shard-speedup
+.PHONY: build run smoke test ci baseline compare list report report-check pretrain data vision-data audio-data clean gpu-probe-check slurm-check perf shard-speedup
 
 build:
 	$(DOTNET) build Bench.sln -c Release
@@ -51,6 +51,11 @@ report-check:
 data:
 	tasks/data/sources/fetch.sh
 	$(DOTNET) run --project harness -c Release -- build-data --sources .cache/sources --out tasks/data/glue
+
+# The embedded vision data (VTAB-1k subsets of Fashion-MNIST and the UCI digits) from Debian packages (apt-get download).
+vision-data:
+	tasks/data/sources/fetch-media.sh .cache/sources --packages-only
+	$(DOTNET) run --project harness -c Release -- build-vision-data --sources .cache/sources --out tasks/data/vision
 
 # Re-synthesises the embedded audio tasks' clips (tasks/data/audio) with the pinned Debian espeak-ng (maintainers;
 # needs apt-get download; ~1-2 min). Two runs give byte-identical files.

@@ -25,6 +25,9 @@ public sealed record CellResult
     public double? TaskScore { get; init; }
     public List<string> ScoreMetrics { get; init; } = new();
     public List<string> Suites { get; init; } = new();
+    /// <summary>The task's group in its suite (VTAB: natural, specialized, structured), for the mean of group means; absent for tasks without one (GLUE).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? Group { get; init; }
     public ParameterSummary? Parameters { get; init; }
     public Measurements? Measurements { get; init; }
     /// <summary>Ranks a rank-adaptive method allocated (AdaLoRA, IncreLoRA …); absent for every other method.</summary>

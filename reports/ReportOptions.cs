@@ -6,7 +6,7 @@ public sealed record ReportOptions
     public string Title { get; init; } = "PeftBench results";
     /// <summary>The suite whose average is the table's average column and the Pareto plot's y; null: glue if present, else the first.</summary>
     public string? Suite { get; init; }
-    /// <summary>Suite → its tasks. When absent, a suite's tasks are those in the run tagged with it (a task missing from every cell is then invisible).</summary>
+    /// <summary>Suite → its tasks (other tasks the run tagged with the suite follow them). When absent, a suite's tasks are those in the run tagged with it (a task missing from every cell is then invisible).</summary>
     public IReadOnlyDictionary<string, IReadOnlyList<string>>? SuiteTasks { get; init; }
     /// <summary>
     /// Suite → group → tasks, for benchmarks whose headline is the mean of group means (VTAB-1k: natural,

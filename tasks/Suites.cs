@@ -1,6 +1,7 @@
 using PeftBench.Tasks.Audio;
 using PeftBench.Tasks.Audio.Tasks;
 using PeftBench.Tasks.Glue;
+using PeftBench.Tasks.Vision;
 
 namespace PeftBench.Tasks;
 
@@ -33,6 +34,10 @@ public static class Suites
     /// <summary>The methods of the foundation comparison; new methods join <c>glue</c> only by <c>--methods</c>.</summary>
     public static IReadOnlyList<string> FoundationMethods => ["full-ft", "linear-probe", "bitfit", "lora", "houlsby", "prompt-tuning"];
 
+    /// <summary>The methods the visual PEFT literature compares on VTAB-1k (full fine-tuning and linear probing as references).</summary>
+    public static IReadOnlyList<string> VisionMethods =>
+        ["full-ft", "linear-probe", "bitfit", "lora", "houlsby", "adaptformer", "vpt-shallow", "vpt-deep", "ssf"];
+
     public static IReadOnlyList<Suite> Definitions() =>
     [
         new Suite(GlueSuite.Name, "the nine GLUE tasks × the six foundation methods", GlueSuite.TaskIds, FoundationMethods),
@@ -43,6 +48,10 @@ public static class Suites
         new Suite("ci", "regression gate: sst2, stsb, rte × every registered method at its defaults, profile ci, 2 threads",
             ["glue/sst2", "glue/stsb", "glue/rte"], [AllMethods],
             DefaultProfile: "ci", DefaultThreads: 2, MetricFloor: 0.001),
+        // VTAB-1k-style (800/200 train/val from 1,000 images, scored on the test split) on what is embedded: natural
+        // (Fashion-MNIST, UCI digits) and structured (generated). The specialized group needs real data (--data-dir).
+        new Suite(VisionSuite.Name, "VTAB-1k-style: 2 natural + 5 structured tasks (embedded) × the visual PEFT methods on tiny-vit",
+            VisionSuite.TaskIds, VisionMethods, DefaultModels: ["tiny-vit"]),
         new Suite(AudioSuite.Name, "spoken digits and keywords in unseen synthetic voices, synthetic sound events (embedded) × nine methods on tiny-ast",
             AudioSuite.TaskIds, AudioSuite.DefaultMethods, DefaultModels: AudioSuite.DefaultModels),
         // Real data only (--data-dir): the five ESC-50 folds (the suite average is the usual 5-fold mean) and Speech Commands v2.

@@ -2,6 +2,7 @@ using PeftBench.Core.Catalogs;
 using PeftBench.Core.Tasks;
 using PeftBench.Tasks.Audio.Tasks;
 using PeftBench.Tasks.Glue.Tasks;
+using PeftBench.Tasks.Vision.Tasks;
 
 namespace PeftBench.Tasks;
 
@@ -19,11 +20,20 @@ public static class TaskCatalog
         Qnli.Create(),
         Rte.Create(),
         Wnli.Create(),
-        Digits.Create(),
+        PeftBench.Tasks.Audio.Tasks.Digits.Create(),
         Keywords.Create(),
         SoundEventsTask.Create(),
         .. Esc50.CreateFolds(),
         SpeechCommands.Create35(),
         SpeechCommands.Create10(),
+        FashionMnist.Create(),
+        PeftBench.Tasks.Vision.Tasks.Digits.Create(),
+        Shape.Create(),
+        Count.Create(),
+        Position.Create(),
+        Orientation.Create(),
+        Distance.Create(),
+        Cifar100.Create(),
+        EuroSat.Create(),
     ], t => t.Id);
 }

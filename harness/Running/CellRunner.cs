@@ -272,6 +272,7 @@ public sealed class CellRunner(IMemoryProbe memory)
             TaskScore = score,
             ScoreMetrics = cell.Task.ScoreMetrics.ToList(),
             Suites = cell.Task.Suites.ToList(),
+            Group = cell.Task.Group,
             Parameters = parameters,
             Measurements = measurements,
             Provenance = provenance,

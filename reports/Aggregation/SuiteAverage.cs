@@ -17,10 +17,14 @@ public sealed record SuiteAverage
     public int TaskCount { get; init; }
     /// <summary>How <see cref="Score"/> is computed (<see cref="SuiteAveraging"/>), for labels and captions.</summary>
     public string Rule { get; init; } = SuiteAveraging.MeanOverTasks;
+    /// <summary>Grouped suites only: each group present and its tasks (groups without a task are left out).</summary>
+    public IReadOnlyDictionary<string, IReadOnlyList<string>> GroupTasks { get; init; } = new Dictionary<string, IReadOnlyList<string>>();
     /// <summary>Grouped suites only: each group's mean over its tasks, over the complete seeds.</summary>
     public IReadOnlyDictionary<string, SampleStats> GroupScores { get; init; } = new Dictionary<string, SampleStats>();
     /// <summary>Grouped suites only: the plain mean over tasks, reported beside the mean of group means.</summary>
     public SampleStats? MeanOverTasks { get; init; }
+    /// <summary>Grouped suites only: the mean over tasks per complete seed (for significance tests on that column).</summary>
+    public IReadOnlyDictionary<long, double> MeanOverTasksPerSeed { get; init; } = new Dictionary<long, double>();
     /// <summary>Seeds that any cell of this row ran with (ok or not), on the suite's tasks.</summary>
     public IReadOnlyList<long> Seeds { get; init; } = [];
     public IReadOnlyDictionary<long, double> PerSeed { get; init; } = new Dictionary<long, double>();

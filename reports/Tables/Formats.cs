@@ -68,7 +68,7 @@ public static class Formats
 
     public static string SuiteName(string suite) => suite switch
     {
-        "glue" => "GLUE", "superglue" => "SuperGLUE",
+        "glue" => "GLUE", "superglue" => "SuperGLUE", "vision" => "Vision",
         _ => suite,
     };
 

@@ -18,7 +18,10 @@ public static class ResultsTableBuilder
 
         var columns = new List<Column> { new("Method", false) };
         columns.AddRange(s.Tasks.Select(t => new Column(Formats.TaskName(t), true)));
-        if (suite is not null) columns.Add(new Column($"{suiteName} avg.", true));
+        // A grouped suite (VTAB) reports both averages papers use, each labelled, the groups present named.
+        var groups = suite is null ? null : GroupsPresent(s, suite);
+        if (groups is not null) columns.Add(new Column($"{suiteName}: {SuiteAveraging.MeanOverTasks}", true));
+        if (suite is not null) columns.Add(new Column(groups is null ? $"{suiteName} avg." : $"{suiteName}: {SuiteAveraging.MeanOfGroupMeans} ({string.Join(", ", groups.Keys)})", true));
         columns.Add(new Column("Params", true));
 
         var scoreColumns = new List<ScoreColumn>();
@@ -28,6 +31,9 @@ public static class ResultsTableBuilder
             var hib = gs.OfType<TaskAggregate>().Select(g => g.TaskScoreHigherIsBetter).DefaultIfEmpty(true).First();
             scoreColumns.Add(new ScoreColumn(hib, gs.Select(g => TaskEntry(g, maxSeeds, notes)).ToList()));
         }
+        if (groups is not null)
+            scoreColumns.Add(new ScoreColumn(true, methods.Select(m => AverageEntry(s.Average(suite!, m) is { } a ? a with { Score = a.MeanOverTasks, PerSeed = a.MeanOverTasksPerSeed } : null,
+                suiteName!, maxSeeds, notes)).ToList()));
         if (suite is not null)
             scoreColumns.Add(new ScoreColumn(true, methods.Select(m => AverageEntry(s.Average(suite, m), suiteName!, maxSeeds, notes)).ToList()));
         var formatted = ScoreColumns.Format(scoreColumns, methods.Select(m => (string?)m.Method).ToList(), options.ValueScale, options.Significance, out var use);
@@ -50,6 +56,10 @@ public static class ResultsTableBuilder
         options.Suite is { } given ? (s.Suites.ContainsKey(given) ? given : null)
         : s.Suites.ContainsKey("glue") ? "glue"
         : s.Suites.Keys.FirstOrDefault();
+
+    /// <summary>The groups of a grouped suite that have tasks in this run, with their tasks; null for suites without groups.</summary>
+    public static IReadOnlyDictionary<string, IReadOnlyList<string>>? GroupsPresent(RunSummary s, string suite) =>
+        s.SuiteAverages.FirstOrDefault(a => a.Suite == suite && a.Rule == SuiteAveraging.MeanOfGroupMeans)?.GroupTasks;
 
     static ScoreEntry TaskEntry(TaskAggregate? g, int maxSeeds, Footnotes notes)
     {
@@ -97,9 +107,11 @@ public static class ResultsTableBuilder
                    "mean ± std over seeds (sample std; no std with one seed)" +
                    (scale == 1 ? ". " : $", values ×{Formats.Count(scale)}. ") +
                    $"Task columns show each task's score: {string.Join("; ", scoreDescriptions)}. ";
-        if (suite is not null && CrossTableBuilder.SuiteRule(s, suite) == SuiteAveraging.MeanOfGroupMeans)
-            text += $"{suiteName} avg. is the mean of the group means of {suiteName}'s {s.Suites[suite].Count} task scores, computed per seed " +
-                    "(only for seeds with every task) and then averaged over seeds. ";
+        if (suite is not null && GroupsPresent(s, suite) is { } present)
+            text += $"{suiteName} avg. is given two ways, each computed per seed (only for seeds with every task) and then averaged over seeds: " +
+                    $"the {SuiteAveraging.MeanOverTasks} of {suiteName}'s {s.Suites[suite].Count} task scores, and the {SuiteAveraging.MeanOfGroupMeans} " +
+                    $"(each group's mean over its tasks, then the mean over groups). Groups present: " +
+                    $"{string.Join("; ", present.Select(g => $"{g.Key} ({Formats.List(g.Value.Select(Formats.TaskName).ToList())})"))}. ";
         else if (suite is not null)
             text += $"{suiteName} avg. is the mean over {suiteName}'s {s.Suites[suite].Count} tasks of each task's score, computed per seed " +
                     "(only for seeds with every task) and then averaged over seeds; multi-metric tasks count as the mean of their metrics. ";

@@ -2,6 +2,7 @@
 # Fetches the Debian packages the tiny ViT and audio backbones are pretrained from, into the same cache as
 # fetch.sh (default .cache/sources), and synthesises the spoken words tiny-ast learns from. Only maintainers
 # rebuilding tiny-vit / tiny-ast need this: the shipped models and their tests need neither network nor espeak-ng.
+# Also fetches scikit-learn's copy of the UCI digits (embedded vision data, make vision-data).
 # Usage: tasks/data/sources/fetch-media.sh [CACHE_DIR] [--packages-only]
 # (--packages-only: fetch and unpack the pinned packages, skip the pretraining words; make-audio-data.sh uses it)
 #
@@ -9,7 +10,8 @@
 # archive index). A point release that replaces a version makes the download fail here: review the new package,
 # then update its pin (and rebuild the models, whose manifests record the versions).
 # Licences: dataset-fashion-mnist: MIT (Expat; Xiao, Rasul & Vollgraf, 2017). espeak-ng: GPL-3.0-or-later (the
-# synthesiser; the clips it writes are its output, not a copy of it); libsonic0: Apache-2.0; libpcaudio0: GPL-3+.
+# synthesiser; the clips it writes are its output, not a copy of it); libsonic0: Apache-2.0; libpcaudio0: GPL-3+;
+# python3-sklearn: BSD-3-Clause (only sklearn/datasets/data/digits.csv.gz is used: UCI digits, CC BY 4.0).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cache="${1:-$(git rev-parse --show-toplevel 2>/dev/null || pwd)/.cache/sources}"
@@ -20,6 +22,7 @@ cd "$cache"
 # name=version sha256 target-folder (packages sharing a folder are unpacked into one root, as espeak-ng needs its libraries)
 debs=(
   "dataset-fashion-mnist=0.0~git20200523.55506a9-1 39e172fe32dd318ebb3e512220c3beea2fa47d7e20bab348fb4e0922d6beefc0 deb_dataset-fashion-mnist"
+  "python3-sklearn=1.2.1+dfsg-1 ca0c6be401d14871c7e93cfdd8d1f561595dc65e6e2ad2501d568aee7f7efc58 deb_python3-sklearn"
   "espeak-ng=1.51+dfsg-10+deb12u2 a11396a690f85f55e6e6b2965505237ddf3dc95c51936aa61de936f1ccf8f4d0 deb_espeak-ng"
   "espeak-ng-data=1.51+dfsg-10+deb12u2 573f5661c6a5adcf949018baad158c4c773bf5579390ee5235a890f1cd694106 deb_espeak-ng"
   "libespeak-ng1=1.51+dfsg-10+deb12u2 2b127a95b50d92cbd7a615968d2ac1566e1cbc87e27bcda0c2894afb2407c6d2 deb_espeak-ng"
