@@ -24,7 +24,7 @@ public sealed class CellRunner(IMemoryProbe memory)
 
     /// <summary>When set, each trained cell's adapter is saved in peft's layout under this folder / cell key.</summary>
     public string? AdapterDirectory { get; init; }
-    private readonly Dictionary<string, IReadOnlyDictionary<string, EncodedSplit>> encoded = new();
+    private readonly Dictionary<string, IReadOnlyDictionary<string, IEncodedSplit>> encoded = new();
 
     public CellResult Run(PlannedCell cell, Action<int, int, double>? onStep = null)
     {
@@ -73,7 +73,8 @@ public sealed class CellRunner(IMemoryProbe memory)
             var p = Evaluator.Predict(model, devSplit, devLimit, recipe.EvalBatchSize, isRegression, device);
             return primary.Compute(p.Values, devSplit.Labels.Take(p.Values.Length).ToList());
         }
-        var outcome = Trainer.Train(model, attachment, splits["train"], isRegression, recipe, seeds, device, onStep, DevScore);
+        var outcome = Trainer.Train(model, attachment, splits["train"], isRegression, recipe, seeds, device, onStep, DevScore,
+            augment: cell.Augment && cell.Task.Modality != Modality.Text);
         var parameters = Summary(counts) with { MethodSaved = attachment.SavedParameters(model), BackboneStoredBytes = model.BackboneStoredBytes() };
         if (outcome.DivergedReason is not null)
             return Result(cell, provenance, CellStatus.Diverged, outcome.DivergedReason, null, parameters,
@@ -168,7 +169,7 @@ public sealed class CellRunner(IMemoryProbe memory)
     /// the cell seed ("calibration") without replacement, in batches of 32 on <paramref name="device"/>. Encoded at
     /// the model's full length: calibrating methods add no soft-prompt positions. The caller owns the tensors.
     /// </summary>
-    private IReadOnlyList<TokenBatch> CalibrationBatches(PlannedCell cell, SeedTree seeds, Device device, int maxExamples)
+    private IReadOnlyList<ModelInputs> CalibrationBatches(PlannedCell cell, SeedTree seeds, Device device, int maxExamples)
     {
         var train = Encode(cell, cell.Model.MaxSequenceLength)["train"];
         var random = seeds.Random("calibration");
@@ -194,17 +195,36 @@ public sealed class CellRunner(IMemoryProbe memory)
         }
     }
 
-    internal IReadOnlyDictionary<string, EncodedSplit> Encode(PlannedCell cell, int modelRoom)
+    /// <summary>
+    /// Every split of the cell's task prepared for its backbone (cached per task, data folder, model and text length):
+    /// text tokenized to the room the model leaves, images and audio preprocessed as <see cref="Prepare"/> says.
+    /// </summary>
+    internal IReadOnlyDictionary<string, IEncodedSplit> Encode(PlannedCell cell, int modelRoom)
     {
-        var maxLength = MaxTextLength(cell, modelRoom);
+        var maxLength = cell.Model.InputModality == Modality.Text ? MaxTextLength(cell, modelRoom) : 0;
         var key = $"{cell.Task.Id}|{cell.Data.DataDirectory}|{cell.Model.Id}|{cell.Model.Sha256}|{maxLength}";
         if (encoded.TryGetValue(key, out var cached)) return cached;
         var data = Data(cell);
-        var result = new Dictionary<string, EncodedSplit> { ["train"] = new EncodedSplit(data.Train, cell.Model, maxLength) };
-        foreach (var (name, examples) in data.Evaluation) result[name] = new EncodedSplit(examples, cell.Model, maxLength);
+        var result = new Dictionary<string, IEncodedSplit> { ["train"] = Prepare(data.Train, cell.Model, maxLength) };
+        foreach (var (name, examples) in data.Evaluation) result[name] = Prepare(examples, cell.Model, maxLength);
         encoded[key] = result;
         return result;
     }
+
+    /// <summary>Examples prepared for a cell's backbone (text to at most the tokens <see cref="MaxTextLength"/> leaves).</summary>
+    internal static IEncodedSplit Prepare(IReadOnlyList<Example> examples, PlannedCell cell, int modelRoom) =>
+        Prepare(examples, cell.Model, cell.Model.InputModality == Modality.Text ? MaxTextLength(cell, modelRoom) : 0);
+
+    /// <summary>
+    /// Examples as the backbone reads them: tokenized (<see cref="EncodedSplit"/>), images brought to its channels and
+    /// size and normalised (<see cref="ImageSplit"/>), or audio resampled and turned into log-mel frames (<see cref="AudioSplit"/>).
+    /// </summary>
+    public static IEncodedSplit Prepare(IReadOnlyList<Example> examples, IBackboneSource model, int maxTextLength) => model.InputModality switch
+    {
+        Modality.Image => new ImageSplit(examples, model.Image ?? throw new InvalidOperationException($"{model.Id} reads images but has no image settings.")),
+        Modality.Audio => new AudioSplit(examples, model.Audio ?? throw new InvalidOperationException($"{model.Id} reads audio but has no feature extractor settings.")),
+        _ => new EncodedSplit(examples, model, maxTextLength),
+    };
 
     /// <summary>Tokens per example: the recipe's length, within the positions the model leaves for the text.</summary>
     internal static int MaxTextLength(PlannedCell cell, int modelRoom)
@@ -212,6 +232,14 @@ public sealed class CellRunner(IMemoryProbe memory)
         var maxLength = Math.Min(cell.Profile.Recipe.MaxSequenceLength, modelRoom);
         if (maxLength < 4) throw new InvalidOperationException($"only {modelRoom} positions are left for the text; shorten the prompt.");
         return maxLength;
+    }
+
+    /// <summary>The profile's recipe; image and audio cells add their input settings (pooling, augmentation) under <c>input</c>.</summary>
+    private static JsonObject RecipeJson(PlannedCell cell)
+    {
+        var recipe = cell.Profile.Recipe.ToJson();
+        if (Planner.InputSettings(cell.Task, cell.Model, cell.Augment) is { } input) recipe["input"] = input;
+        return recipe;
     }
 
     private static ParameterSummary Summary(ParameterCounts c) => new()
@@ -264,7 +292,7 @@ public sealed class CellRunner(IMemoryProbe memory)
                 KnobValue = cell.Method.Knob is null ? null : cell.Method.KnobValue(cell.Config),
                 Seed = cell.Seed,
                 Profile = cell.Profile.Id,
-                Recipe = cell.Profile.Recipe.ToJson(),
+                Recipe = RecipeJson(cell),
                 Device = cell.Device,
                 Threads = cell.Threads,
                 Precision = cell.Precision.Id,
