@@ -184,13 +184,17 @@ public sealed class CellRunner(IMemoryProbe memory)
             }).ToList();
     }
 
-    /// <summary>Head weights drawn after seeding, so they depend on the cell seed only (not on what ran before).</summary>
+    /// <summary>
+    /// Head weights drawn after seeding, so they depend on the cell seed only (not on what ran before): matrices as
+    /// nn.Linear's default (Kaiming uniform, a = √5), biases 0, norm weights 1.
+    /// </summary>
     private static void ReinitialiseHead(SequenceClassifier model)
     {
         using var _ = no_grad();
         foreach (var (name, p) in model.Head.named_parameters())
         {
-            if (name.EndsWith("weight", StringComparison.Ordinal)) nn.init.kaiming_uniform_(p, Math.Sqrt(5));
+            // A norm's weight (AST's head starts with a layernorm) is one-dimensional: its init is 1, as PyTorch's.
+            if (name.EndsWith("weight", StringComparison.Ordinal)) { if (p.dim() >= 2) nn.init.kaiming_uniform_(p, Math.Sqrt(5)); else p.fill_(1.0f); }
             else p.zero_();
         }
     }
