@@ -151,4 +151,34 @@ public sealed class MediaInputTests
         Assert.That(((SpectrogramBatch)batch).InputValues.shape, Is.EqualTo(new long[] { 2, 20, 16 }));
         Assert.That(split.Masking, Is.EqualTo(new SpecAugment(6, 4)), "48/128 of 16 bins, 192/1024 of 20 frames (3.75, rounded)");
     }
+
+    [Test]
+    public void MeanPatchPoolingReadsThePatchesOnlyNotTheSpecialTokensOrInsertedPrompts()
+    {
+        using var scope = NewDisposeScope();
+        // [1, CLS + 2 prompts + 3 patches, 1]: 100, 50, 60, then patches 1, 2, 6.
+        var hidden = tensor(new float[] { 100, 50, 60, 1, 2, 6 }, new long[] { 1, 6, 1 });
+        Assert.That(PatchPoolings.Pool(hidden, PatchPooling.MeanPatches, 1, 3).item<float>(), Is.EqualTo(3f));
+        Assert.That(PatchPoolings.Pool(hidden, PatchPooling.SpecialTokens, 1, 3).item<float>(), Is.EqualTo(100f));
+        Assert.That(PatchPoolings.Pool(hidden, PatchPooling.SpecialTokens, 2, 3).item<float>(), Is.EqualTo(75f), "AST: mean of CLS and distillation");
+    }
+
+    [Test]
+    public void AHuggingFaceVitFolderKeepsItsClsHead()
+    {
+        var folder = Directory.CreateTempSubdirectory("peftbench-hf-vit").FullName;
+        var config = VitAstFixtures.TinyVit;
+        using (var model = new VitModel(config)) HfVisionLoader.Save(folder, model);
+        var processor = new VitImageProcessorConfig
+        {
+            Size = new(config.ImageSize, config.ImageSize),
+            ImageMean = Enumerable.Repeat(0.5, config.NumChannels).ToArray(), ImageStd = Enumerable.Repeat(0.5, config.NumChannels).ToArray(),
+        };
+        File.WriteAllText(Path.Combine(folder, VitImageProcessorConfig.FileName), processor.ToJson());
+
+        var source = ZooBackboneSource.Open(folder);
+        Assert.That(source.InputModality, Is.EqualTo(Modality.Image));
+        Assert.That(source.ClassifierPooling, Is.EqualTo("cls"));
+        Assert.That(((IBackboneSource)source).Image!.Channels, Is.EqualTo(config.NumChannels));
+    }
 }
