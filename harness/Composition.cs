@@ -15,7 +15,8 @@ public sealed class Composition
 {
     private readonly Dictionary<string, IBackboneSource> openedModels = new();
 
-    public Catalog<TaskSpec> Tasks { get; } = TaskCatalog.Create();
+    /// <summary>Settable for tests that run a task of their own through the real planner and runner.</summary>
+    public Catalog<TaskSpec> Tasks { get; init; } = TaskCatalog.Create();
     public Catalog<IPeftMethod> Methods { get; } = MethodCatalog.Create();
     public IReadOnlyDictionary<string, Suite> Suites { get; } = PeftBench.Tasks.Suites.Definitions().ToDictionary(s => s.Id, StringComparer.Ordinal);
 

@@ -79,7 +79,9 @@ public sealed class PTuning : PeftMethod<PTuningConfig>, IPeftCheckpointMethod
     protected override int KnobValue(PTuningConfig config) => config.PromptLength;
 
     public override string? NotApplicableReason(SiteRegistry sites) =>
-        sites.InputEmbeddings is null ? "the backbone has no input-embedding site to insert virtual tokens into." : null;
+        sites.InputEmbeddings is null ? "the backbone has no input-embedding site to insert virtual tokens into."
+        : sites.InputEmbeddings.Kind == InputKind.Patches ? "P-tuning's virtual tokens belong to a token sequence with a token-embedding table; this backbone reads image/spectrogram patches (for patches: vpt-shallow, vpt-deep)."
+        : null;
 
     protected override Knob? KnobFor(SiteRegistry sites, PTuningConfig config) =>
         PromptRoom.Cap(Knob, PromptRoom.MaxLength(sites.InputEmbeddings, config.ReservedInputTokens));

@@ -65,6 +65,11 @@ public sealed class PromptTuning : PeftMethod<PromptTuningConfig>
     protected override PromptTuningConfig WithKnob(PromptTuningConfig config, int value) => config with { PromptLength = value };
     protected override int KnobValue(PromptTuningConfig config) => config.PromptLength;
 
+    public override string? NotApplicableReason(SiteRegistry sites) =>
+        sites.InputEmbeddings is { Kind: InputKind.Patches }
+            ? "prompt tuning inserts virtual token embeddings initialised from a token-embedding table; this backbone reads image/spectrogram patches and has none (for patches: vpt-shallow, vpt-deep)."
+            : null;
+
     /// <summary>At most the model's positions minus the reserve for text.</summary>
     protected override Knob? KnobFor(SiteRegistry sites, PromptTuningConfig config) =>
         sites.InputEmbeddings is { } site ? PromptRoom.Cap(Knob, PromptRoom.MaxLength(site, config.ReservedInputTokens)) : Knob with { Max = 0 };

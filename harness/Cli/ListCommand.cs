@@ -51,7 +51,7 @@ public static class ListCommand
             foreach (var m in composition.ModelDescriptions())
                 t.AddRow(m.Id, m.ModelType, m.ParameterCount.ToString("N0", System.Globalization.CultureInfo.InvariantCulture), Markup.Escape(m.Description));
             console.Write(t);
-            console.MarkupLine("Any Hugging Face BERT/RoBERTa folder (config.json + model.safetensors + vocab.txt or vocab.json/merges.txt) or GPT-2/LLaMA/Mistral/Qwen2 folder (+ tokenizer.json or vocab.json/merges.txt) can be given by path.");
+            console.MarkupLine("Any Hugging Face BERT/RoBERTa folder (config.json + model.safetensors + vocab.txt or vocab.json/merges.txt) GPT-2/LLaMA/Mistral/Qwen2 folder (+ tokenizer.json or vocab.json/merges.txt) or ViT/AST folder (+ preprocessor_config.json) can be given by path.");
         }
         if (Show("suites"))
         {

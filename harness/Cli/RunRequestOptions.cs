@@ -22,9 +22,10 @@ public sealed class RunRequestOptions
     public required Option<bool> Force { get; init; }
     public required Option<string?> DataDir { get; init; }
     public required Option<bool> SaveAdapters { get; init; }
+    public required Option<bool> Augment { get; init; }
     public required Option<string?> Shard { get; init; }
 
-    public IEnumerable<Option> All => [Suite, Tasks, Models, Methods, Budgets, Seeds, Settings, Profile, Device, Devices, Precision, Threads, Out, Force, DataDir, SaveAdapters, Shard];
+    public IEnumerable<Option> All => [Suite, Tasks, Models, Methods, Budgets, Seeds, Settings, Profile, Device, Devices, Precision, Threads, Out, Force, DataDir, SaveAdapters, Augment, Shard];
 
     private static Option<string[]> ListOption(string name, string description) => new(name)
     {
@@ -50,6 +51,7 @@ public sealed class RunRequestOptions
         Force = new Option<bool>("--force") { Description = "Re-run cells that already have a result." },
         DataDir = new Option<string?>("--data-dir") { Description = "Folder with the real GLUE layout (CoLA/, SST-2/ …). Default: the embedded data." },
         SaveAdapters = new Option<bool>("--save-adapters") { Description = "Save each cell's trained adapter under RUN/adapters/CELL-KEY: in huggingface/peft's layout (adapter_config.json + adapter_model.safetensors) where peft has the method, else in PeftBench's own adapter-only format (peftbench_adapter.json + adapter_model.safetensors)." },
+        Augment = new Option<bool>("--augment") { Description = "Augment image and audio training batches (random horizontal flip and translation by up to 1/8 of the side; SpecAugment frequency and time masks), drawn from the cell seed. Recorded in those cells' keys; text cells are unaffected. Off by default." },
         Shard = new Option<string?>("--shard") { Description = "i/n: run the i-th of n deterministic slices of the matrix (shards may run on different machines into one results folder; `report` merges them)." },
     };
 
@@ -75,6 +77,7 @@ public sealed class RunRequestOptions
             Force = parse.GetValue(Force),
             DataDir = parse.GetValue(DataDir),
             SaveAdapters = parse.GetValue(SaveAdapters),
+            Augment = parse.GetValue(Augment),
             Shard = parse.GetValue(Shard),
         };
     }
@@ -99,6 +102,7 @@ public sealed class RunRequestOptions
         Add("--threads", r.Threads?.ToString(System.Globalization.CultureInfo.InvariantCulture));
         Add("--data-dir", r.DataDir);
         if (r.SaveAdapters) args.Add("--save-adapters");
+        if (r.Augment) args.Add("--augment");
         return args;
     }
 

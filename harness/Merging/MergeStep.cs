@@ -109,12 +109,13 @@ public sealed class MergeStep(Composition composition, Action<string> log)
         var profile = Profiles.Find(spec.Profile) ?? throw new InvalidDataException($"profile '{spec.Profile}' is not defined in this build.");
         var precision = Precision.Find(spec.Precision) ?? throw new InvalidDataException($"precision '{spec.Precision}' is not defined in this build.");
         var config = MethodConfig.FromCanonicalJson(method.DefaultConfig.GetType(), (spec.Config ?? new()).ToJsonString());
-        var identity = Planner.CellIdentity(task, data, model, method, config, spec.Budget, spec.Seed, profile, spec.Device, spec.Threads, precision);
+        var augment = spec.Recipe?["input"]?["augment"]?.GetValue<bool>() ?? false;
+        var identity = Planner.CellIdentity(task, data, model, method, config, spec.Budget, spec.Seed, profile, spec.Device, spec.Threads, precision, augment);
         var key = CellKey.Compute(identity);
         if (key != result.Key)
             throw new InvalidDataException($"rebuilt, the cell has key {key}, not {result.Key}: it ran on other data (pass the run's --data-dir), or its task, method, model weights or profile changed since");
         return new PlannedCell(key, task, model, method, config, null, spec.Seed, profile, spec.Device, spec.Threads, data, precision, identity)
-            { RunsOn = device ?? spec.Device };
+            { RunsOn = device ?? spec.Device, Augment = augment };
     }
 
     /// <summary>One op on one cell, at every density: the compressed update's score at the scale the selection rows prefer.</summary>
@@ -309,8 +310,8 @@ internal sealed class MergeMember : IDisposable
     public required PlannedCell Cell { get; init; }
     public required IReadOnlyDictionary<string, Tensor> Deltas { get; init; }
     public required IReadOnlyDictionary<string, Tensor> Head { get; init; }
-    public required IReadOnlyDictionary<string, EncodedSplit> Splits { get; init; }
-    public required EncodedSplit Selection { get; init; }
+    public required IReadOnlyDictionary<string, IEncodedSplit> Splits { get; init; }
+    public required IEncodedSplit Selection { get; init; }
     public required Device Device { get; init; }
     public long UpdateBytes { get; init; }
     public long HeadBytes { get; init; }

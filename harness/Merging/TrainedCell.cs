@@ -28,13 +28,13 @@ public sealed class TrainedCell : IDisposable
     public SequenceClassifier Model { get; }
     public Device Device { get; }
     public IReadOnlyList<UpdateTensor> Update { get; }
-    public IReadOnlyDictionary<string, EncodedSplit> Splits { get; }
-    public EncodedSplit Selection { get; }
+    public IReadOnlyDictionary<string, IEncodedSplit> Splits { get; }
+    public IEncodedSplit Selection { get; }
     /// <summary>Where the selection rows come from, in words (held-out training rows, or training rows the model saw).</summary>
     public string SelectionSource { get; }
 
     private TrainedCell(CellResult result, PlannedCell cell, SequenceClassifier model, Device device, IReadOnlyList<UpdateTensor> update,
-        IReadOnlyDictionary<string, EncodedSplit> splits, EncodedSplit selection, string selectionSource)
+        IReadOnlyDictionary<string, IEncodedSplit> splits, IEncodedSplit selection, string selectionSource)
     {
         Result = result; Cell = cell; Model = model; Device = device; Update = update; Splits = splits; Selection = selection; SelectionSource = selectionSource;
     }
@@ -112,7 +112,7 @@ public sealed class TrainedCell : IDisposable
     /// training subset and enough are left, else training rows it saw. Never the evaluation split the scores are
     /// reported on. Drawn from the cell seed ("merge-selection").
     /// </summary>
-    private static (EncodedSplit, string) SelectionSplit(PlannedCell cell, SequenceClassifier model, CellRunner runner, SeedTree seeds, int count)
+    private static (IEncodedSplit, string) SelectionSplit(PlannedCell cell, SequenceClassifier model, CellRunner runner, SeedTree seeds, int count)
     {
         var train = runner.Data(cell).Train;
         var used = Trainer.TrainingIndices(train.Count, cell.Profile.Recipe, seeds).ToHashSet();
@@ -120,8 +120,7 @@ public sealed class TrainedCell : IDisposable
         var (pool, source) = heldOut.Count >= count ? (heldOut, "training rows held out from this cell's training") : (Enumerable.Range(0, train.Count).ToList(), "training rows (the cell trained on them: no held-out rows were left)");
         var random = seeds.Random("merge-selection");
         var chosen = pool.OrderBy(_ => random.Next()).Take(count).Order().Select(i => train[i]).ToList();
-        var maxLength = CellRunner.MaxTextLength(cell, CellRunner.TextRoom(cell, model));
-        return (new EncodedSplit(chosen, cell.Model, maxLength), $"{chosen.Count} {source}");
+        return (CellRunner.Prepare(chosen, cell, CellRunner.TextRoom(cell, model)), $"{chosen.Count} {source}");
     }
 
     /// <summary>Sets each update tensor to θ_trained + (τ̃ − τ), i.e. θ_init + τ̃; exactly θ_trained where τ̃ = τ.</summary>
@@ -146,7 +145,7 @@ public sealed class TrainedCell : IDisposable
     public (Dictionary<string, double> Metrics, double? Score) Evaluate() => Evaluate(Model, Cell, Splits, Device);
 
     public static (Dictionary<string, double> Metrics, double? Score) Evaluate(SequenceClassifier model, PlannedCell cell,
-        IReadOnlyDictionary<string, EncodedSplit> splits, Device device)
+        IReadOnlyDictionary<string, IEncodedSplit> splits, Device device)
     {
         var recipe = cell.Profile.Recipe;
         var metrics = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -163,7 +162,7 @@ public sealed class TrainedCell : IDisposable
     /// <summary>The primary metric on the selection rows.</summary>
     public double SelectionScore() => SelectionScore(Model, Cell, Selection, Device);
 
-    public static double SelectionScore(SequenceClassifier model, PlannedCell cell, EncodedSplit selection, Device device)
+    public static double SelectionScore(SequenceClassifier model, PlannedCell cell, IEncodedSplit selection, Device device)
     {
         var predictions = Evaluator.Predict(model, selection, 0, cell.Profile.Recipe.EvalBatchSize, cell.Task.Head.IsRegression, device);
         return cell.Task.Primary.Compute(predictions.Values, selection.Labels.ToList());

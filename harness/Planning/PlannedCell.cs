@@ -28,6 +28,8 @@ public sealed record PlannedCell(
     /// <summary>Set when the method cannot apply to this backbone: the cell is recorded with this reason, not run.</summary>
     public string? NotApplicable { get; init; }
     public string RunsOn { get; init; } = Device;
+    /// <summary><c>--augment</c>: random training augmentation for image and audio cells (part of their key); text cells have none.</summary>
+    public bool Augment { get; init; }
 
     public string Label =>
         $"{Task.Id} · {Model.Id} · {Method.Id}{(Method.Knob is { } k ? $" {k.Name}={Method.KnobValue(Config)}" : "")}{(Budget is null ? "" : $" @{Budget.Budget.Spec}")} · seed {Seed}";

@@ -74,6 +74,10 @@ public static class Planner
             { problems.Add($"model '{id}': {e.Message}"); }
         }
 
+        foreach (var model in models)
+            foreach (var task in tasks.Where(t => t.Modality != model.InputModality))
+                problems.Add(ModalityMismatch(task, model, request));
+
         var cells = new List<PlannedCell>();
         if (profile is not null && precision is not null)
         {
@@ -87,9 +91,9 @@ public static class Planner
                     foreach (var task in tasks)
                     foreach (var seed in seeds)
                     {
-                        var identity = Identity(task, data, model, method, config, null, seed, profile, device, threads, precision);
+                        var identity = Identity(task, data, model, method, config, null, seed, profile, device, threads, precision, request.Augment);
                         cells.Add(new PlannedCell(CellKey.Compute(identity), task, model, method, config, null, seed, profile, device, threads, data, precision!, identity)
-                            { NotApplicable = reason });
+                            { NotApplicable = reason, Augment = request.Augment });
                     }
                     continue;
                 }
@@ -111,8 +115,9 @@ public static class Planner
                 foreach (var task in tasks)
                 foreach (var seed in seeds)
                 {
-                    var identity = Identity(task, data, model, method, resolved, fit, seed, profile, device, threads, precision!);
-                    cells.Add(new PlannedCell(CellKey.Compute(identity), task, model, method, resolved, fit, seed, profile, device, threads, data, precision!, identity));
+                    var identity = Identity(task, data, model, method, resolved, fit, seed, profile, device, threads, precision!, request.Augment);
+                    cells.Add(new PlannedCell(CellKey.Compute(identity), task, model, method, resolved, fit, seed, profile, device, threads, data, precision!, identity)
+                        { Augment = request.Augment });
                 }
             }
         }
@@ -262,12 +267,40 @@ public static class Planner
     }
 
     private static JsonObject Identity(TaskSpec task, DataOptions data, IBackboneSource model, IPeftMethod method, MethodConfig config,
-        BudgetFit? fit, long seed, Profile profile, string device, int threads, Precision precision) =>
-        CellIdentity(task, data, model, method, config, fit?.Budget.Spec, seed, profile, device, threads, precision);
+        BudgetFit? fit, long seed, Profile profile, string device, int threads, Precision precision, bool augment) =>
+        CellIdentity(task, data, model, method, config, fit?.Budget.Spec, seed, profile, device, threads, precision, augment);
+
+    /// <summary>
+    /// "glue/sst2 is a text task; tiny-vit reads images: use --models tiny-bert (or another text backbone), or an image
+    /// task (--suite vision)."
+    /// </summary>
+    private static string ModalityMismatch(TaskSpec task, IBackboneSource model, RunRequest request)
+    {
+        static string Reads(Modality m) => m switch { Modality.Image => "images", Modality.Audio => "audio", _ => "text" };
+        static string Backbone(Modality m) => m switch { Modality.Image => "tiny-vit", Modality.Audio => "tiny-ast", _ => "tiny-bert" };
+        static string TaskHint(Modality m) => m switch { Modality.Image => "an image task (--suite vision)", Modality.Audio => "an audio task (--suite audio)", _ => "a text task (--suite glue)" };
+        var where = request.Models.Count > 0 ? "--models" : request.Suite is { } s ? $"suite {s}'s default models" : "the default models";
+        var modality = task.Modality.ToString().ToLowerInvariant();
+        return $"{task.Id} is {(modality == "image" || modality == "audio" ? "an" : "a")} {modality} task; {model.Id} ({where}) reads {Reads(model.InputModality)}: " +
+            $"use --models {Backbone(task.Modality)} (or another {modality} backbone) for it, or {TaskHint(model.InputModality)} for {model.Id}.";
+    }
+
+    /// <summary>
+    /// How an image or audio cell's inputs were prepared beyond the backbone's own preprocessing: the head's pooling
+    /// (<c>cls</c> or <c>mean_patches</c>) and whether training augmentation (<c>--augment</c>) was on. Part of the
+    /// cell key and recorded in the result's recipe; null for text cells, whose keys and results it leaves unchanged.
+    /// </summary>
+    public static JsonObject? InputSettings(TaskSpec task, IBackboneSource model, bool augment) =>
+        task.Modality == Modality.Text ? null : new JsonObject
+        {
+            ["modality"] = task.Modality.ToString().ToLowerInvariant(),
+            ["pooling"] = model.ClassifierPooling,
+            ["augment"] = augment,
+        };
 
     /// <summary>What a cell key hashes; public so that a finished cell can be rebuilt from its result file and its key checked.</summary>
     public static JsonObject CellIdentity(TaskSpec task, DataOptions data, IBackboneSource model, IPeftMethod method, MethodConfig config,
-        string? budgetSpec, long seed, Profile profile, string device, int threads, Precision precision)
+        string? budgetSpec, long seed, Profile profile, string device, int threads, Precision precision, bool augment = false)
     {
         var identity = new JsonObject
         {
@@ -288,6 +321,8 @@ public static class Planner
         };
         // Only a non-default precision enters the key, so fp32 cells keep the keys they had before the option existed.
         if (!precision.IsDefault) identity["precision"] = precision.Id;
+        // Text cells have no input settings, so their keys are those they had before images and audio existed.
+        if (InputSettings(task, model, augment) is { } input) identity["input"] = input;
         return identity;
     }
 }

@@ -27,6 +27,11 @@ public sealed record RunRequest
     public bool SaveAdapters { get; init; }
     /// <summary><c>i/n</c>: run only the i-th of n deterministic slices of the matrix (1-based); null runs it all.</summary>
     public string? Shard { get; init; }
+    /// <summary>
+    /// <c>--augment</c>: random augmentation of image and audio training batches (flip and translation; SpecAugment),
+    /// recorded in those cells' keys and results; text cells are unaffected. Off by default.
+    /// </summary>
+    public bool Augment { get; init; }
     /// <summary><c>method.setting=value</c> overrides (<c>lora.rank=16</c>, <c>*.learning_rate=1e-3</c>).</summary>
     public IReadOnlyList<string> Settings { get; init; } = Array.Empty<string>();
 }

@@ -1,5 +1,6 @@
 using PeftBench.Core.Models;
 using PeftBench.Core.Sites;
+using PeftBench.Core.Tasks;
 using PeftBench.Core.Tokenization;
 using static TorchSharp.torch;
 
@@ -9,21 +10,24 @@ namespace PeftBench.Harness.Planning;
 public sealed record ZooModelDescription(string Id, string ModelType, long ParameterCount, string Description);
 
 /// <summary>
-/// A backbone from the model zoo (a shipped id such as <c>tiny-bert</c> or <c>tiny-llama</c>, checksum-verified) or
-/// from a Hugging Face encoder or decoder folder. The first load gives the planning template (sites, parameter count)
-/// and the tokenizer; each cell then gets its own freshly loaded copy, so no cell sees another's updates.
-/// <c>ID:random-init</c> (e.g. <c>tiny-bert:random-init</c>) is the control every pretrained backbone needs: the same
-/// architecture and tokenizer with the family's random initialisation (BERT's or LLaMA's N(0, 0.02), seeded from
-/// the cell seed) instead of the weights, so a table shows how much the pretraining itself contributes.
+/// A backbone from the model zoo (a shipped id such as <c>tiny-bert</c>, <c>tiny-llama</c>, <c>tiny-vit</c> or
+/// <c>tiny-ast</c>, checksum-verified) or from a Hugging Face encoder, decoder, ViT or AST folder. The first load gives
+/// the planning template (sites, parameter count) and the tokenizer or the preprocessing settings
+/// (<c>preprocessor_config.json</c>: ViTImageProcessor, ASTFeatureExtractor); each cell then gets its own freshly
+/// loaded copy, so no cell sees another's updates. <c>ID:random-init</c> (e.g. <c>tiny-bert:random-init</c>) is the
+/// control every pretrained backbone needs: the same architecture and tokenizer (or preprocessing) with the family's
+/// random initialisation (BERT's, ViT's and AST's or LLaMA's N(0, 0.02), seeded from the cell seed) instead of the
+/// weights, so a table shows how much the pretraining itself contributes.
 /// </summary>
 public sealed class ZooBackboneSource : IBackboneSource
 {
     private readonly ModelZoo zoo;
     private readonly string idOrPath;
     private readonly Backbone template;
-    private readonly ITextTokenizer tokenizer;
+    private readonly ITextTokenizer? tokenizer;
     private readonly bool randomInit;
     private readonly bool decoder;
+    private readonly bool patches;
 
     public const string RandomInitSuffix = ":random-init";
 
@@ -34,16 +38,52 @@ public sealed class ZooBackboneSource : IBackboneSource
     public int MaxSequenceLength { get; }
     public SiteRegistry Sites => template.Sites;
     public long ParameterCount { get; }
-    public long PadId => tokenizer.PadId;
+    public long PadId => tokenizer?.PadId ?? 0;
+    public Modality InputModality { get; } = Modality.Text;
+    public ImageInput? Image { get; }
+    public AudioInput? Audio { get; }
+    public string? ClassifierPooling { get; }
 
     private ZooBackboneSource(ModelZoo zoo, string requested)
     {
         this.zoo = zoo;
         randomInit = requested.EndsWith(RandomInitSuffix, StringComparison.Ordinal);
         idOrPath = randomInit ? requested[..^RandomInitSuffix.Length] : requested;
-        decoder = DecoderConfig.KnownTypes.Contains(zoo.ModelTypeOf(idOrPath));
+        var modelType = zoo.ModelTypeOf(idOrPath);
+        decoder = DecoderConfig.KnownTypes.Contains(modelType);
+        patches = ModelZoo.PatchTransformerTypes.Contains(modelType);
         string id, sha;
-        if (decoder)
+        if (patches)
+        {
+            var loaded = zoo.LoadPatchTransformer(idOrPath, CPU);
+            template = loaded.Backbone;
+            id = loaded.Shipped ? loaded.Id : loaded.Folder;
+            sha = loaded.Sha256 ?? HashWeights(loaded.Folder);
+            HeadDropout = loaded.Backbone.TransformerConfig.HiddenDropoutProb;
+            MaxSequenceLength = loaded.Backbone.SequenceLength;
+            ClassifierPooling = loaded.Backbone.ClassifierPooling.Name();
+            var source = Path.Combine(loaded.Folder, VitImageProcessorConfig.FileName);
+            switch (loaded.Backbone.TransformerConfig)
+            {
+                case VitConfig vit:
+                    InputModality = Modality.Image;
+                    var processor = System.Text.Json.JsonSerializer.Deserialize<VitImageProcessorConfig>(loaded.PreprocessorJson)
+                        ?? throw new InvalidDataException($"{source}: empty.");
+                    if (processor.DoNormalize && (processor.ImageMean.Length != vit.NumChannels || processor.ImageStd.Length != vit.NumChannels))
+                        throw new InvalidDataException($"{source}: image_mean/image_std have {processor.ImageMean.Length}/{processor.ImageStd.Length} entries but the model reads {vit.NumChannels} channel(s).");
+                    Image = new ImageInput(processor, vit.NumChannels, vit.ImageSize, vit.ImageSize, MaxSequenceLength);
+                    break;
+                case AstConfig ast:
+                    InputModality = Modality.Audio;
+                    var extractor = System.Text.Json.JsonSerializer.Deserialize<AstFeatureExtractorConfig>(loaded.PreprocessorJson)
+                        ?? throw new InvalidDataException($"{source}: empty.");
+                    if (extractor.NumMelBins != ast.NumMelBins || extractor.MaxLength != ast.MaxLength)
+                        throw new InvalidDataException($"{source}: {extractor.NumMelBins} mel bins × {extractor.MaxLength} frames, but config.json asks {ast.NumMelBins} × {ast.MaxLength}.");
+                    Audio = new AudioInput(extractor, extractor.ToLogMelConfig(), MaxSequenceLength);
+                    break;
+            }
+        }
+        else if (decoder)
         {
             var loaded = zoo.LoadDecoder(idOrPath, CPU);
             (template, tokenizer) = (loaded.Backbone, loaded.Tokenizer);
@@ -73,12 +113,18 @@ public sealed class ZooBackboneSource : IBackboneSource
         {
             new ZooModelDescription(e.Id, e.ModelType, e.Manifest.ParameterCount, e.Manifest.Description),
             new ZooModelDescription(e.Id + RandomInitSuffix, e.ModelType, e.Manifest.ParameterCount,
-                $"control: {e.Id}'s architecture and tokenizer with {(e.IsDecoder ? "LLaMA's" : "BERT's")} random init (N(0, 0.02)), no pretraining"),
+                $"control: {e.Id}'s architecture and {(e.IsPatchTransformer ? "preprocessing" : "tokenizer")} with {(e.IsDecoder ? "LLaMA's" : e.IsPatchTransformer ? "ViT's/AST's" : "BERT's")} random init (N(0, 0.02)), no pretraining"),
         });
 
     /// <summary>A fresh copy; for the random-init control, re-initialised from libtorch's generator (seeded per cell).</summary>
     public Backbone CreateBackbone(Device device)
     {
+        if (patches)
+        {
+            var patchBackbone = zoo.LoadPatchTransformer(idOrPath, device).Backbone;
+            if (randomInit) BertInitialisation.Apply(patchBackbone);
+            return patchBackbone;
+        }
         if (decoder)
         {
             var backbone = zoo.LoadDecoder(idOrPath, device).Backbone;
@@ -92,6 +138,7 @@ public sealed class ZooBackboneSource : IBackboneSource
 
     public EncodedText Encode(string textA, string? textB, int maxLength)
     {
+        if (tokenizer is null) throw new NotSupportedException($"{Id} reads {InputModality.ToString().ToLowerInvariant()}s, not text.");
         var pair = tokenizer.Encode(textA, textB, maxLength);
         return new EncodedText(pair.InputIds.Select(i => (long)i).ToArray(), pair.TokenTypeIds.Select(i => (long)i).ToArray());
     }

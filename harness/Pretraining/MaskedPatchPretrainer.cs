@@ -66,6 +66,8 @@ public static class MaskedPatchPretrainer
             FirstLosses = losses.Take(20).ToArray(),
             LossCurve = progress.Curve,
             HeldOut = ZooManifest.ToSection(heldOut with { LinearProbe = probe }),
+            // Masked patch modelling never trains CLS (or AST's distillation token): downstream heads pool the patches.
+            ClassifierPooling = PatchPooling.MeanPatches.Name(),
             Timing = new PretrainTiming
             {
                 MedianMsPerStep = progress.MedianMilliseconds, TrainSeconds = trainSeconds,

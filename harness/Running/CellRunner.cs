@@ -24,7 +24,7 @@ public sealed class CellRunner(IMemoryProbe memory)
 
     /// <summary>When set, each trained cell's adapter is saved in peft's layout under this folder / cell key.</summary>
     public string? AdapterDirectory { get; init; }
-    private readonly Dictionary<string, IReadOnlyDictionary<string, EncodedSplit>> encoded = new();
+    private readonly Dictionary<string, IReadOnlyDictionary<string, IEncodedSplit>> encoded = new();
 
     public CellResult Run(PlannedCell cell, Action<int, int, double>? onStep = null)
     {
@@ -73,7 +73,8 @@ public sealed class CellRunner(IMemoryProbe memory)
             var p = Evaluator.Predict(model, devSplit, devLimit, recipe.EvalBatchSize, isRegression, device);
             return primary.Compute(p.Values, devSplit.Labels.Take(p.Values.Length).ToList());
         }
-        var outcome = Trainer.Train(model, attachment, splits["train"], isRegression, recipe, seeds, device, onStep, DevScore);
+        var outcome = Trainer.Train(model, attachment, splits["train"], isRegression, recipe, seeds, device, onStep, DevScore,
+            augment: cell.Augment && cell.Task.Modality != Modality.Text);
         var parameters = Summary(counts) with { MethodSaved = attachment.SavedParameters(model), BackboneStoredBytes = model.BackboneStoredBytes() };
         if (outcome.DivergedReason is not null)
             return Result(cell, provenance, CellStatus.Diverged, outcome.DivergedReason, null, parameters,
@@ -133,7 +134,10 @@ public sealed class CellRunner(IMemoryProbe memory)
         {
             Calibration = maxExamples => CalibrationBatches(cell, seeds, device, maxExamples)
                 .Select(b => { b.Labels.Dispose(); return b.Batch; }).ToList(),
-            LabelledCalibration = maxExamples => new LabelledCalibration(CalibrationBatches(cell, seeds, device, maxExamples), cell.Task.Head.IsRegression),
+            LabelledCalibration = maxExamples => new LabelledCalibration(CalibrationBatches(cell, seeds, device, maxExamples)
+                .Select(b => (b.Batch as TokenBatch ?? throw new NotSupportedException(
+                    $"labelled calibration reads token batches; {cell.Task.Id} gives {b.Batch.GetType().Name}es (text tasks only)."), b.Labels)).ToList(),
+                cell.Task.Head.IsRegression),
         };
         var attachment = cell.Method.Apply(model, cell.Config, context);
         model.SetHeadTrainable(true);
@@ -170,38 +174,61 @@ public sealed class CellRunner(IMemoryProbe memory)
     /// the cell seed ("calibration") without replacement, in batches of 32 on <paramref name="device"/>. Encoded at
     /// the model's full length: calibrating methods add no soft-prompt positions. The caller owns the tensors.
     /// </summary>
-    private IReadOnlyList<(TokenBatch Batch, Tensor Labels)> CalibrationBatches(PlannedCell cell, SeedTree seeds, Device device, int maxExamples)
+    private IReadOnlyList<(ModelInputs Batch, Tensor Labels)> CalibrationBatches(PlannedCell cell, SeedTree seeds, Device device, int maxExamples)
     {
         var train = Encode(cell, cell.Model.MaxSequenceLength)["train"];
         var random = seeds.Random("calibration");
         var order = Enumerable.Range(0, train.Count).ToArray();
         random.Shuffle(order);
         return order.Take(Math.Min(maxExamples, train.Count)).Chunk(32)
-            .Select(chunk => train.Batch(chunk, device, cell.Task.Head.IsRegression)).ToList();
+            .Select(chunk => train.Batch(chunk, device, cell.Task.Head.IsRegression, null)).ToList();
     }
 
-    /// <summary>Head weights drawn after seeding, so they depend on the cell seed only (not on what ran before).</summary>
+    /// <summary>
+    /// Head weights drawn after seeding, so they depend on the cell seed only (not on what ran before): matrices as
+    /// nn.Linear's default (Kaiming uniform, a = √5), biases 0, norm weights 1.
+    /// </summary>
     private static void ReinitialiseHead(SequenceClassifier model)
     {
         using var _ = no_grad();
         foreach (var (name, p) in model.Head.named_parameters())
         {
-            if (name.EndsWith("weight", StringComparison.Ordinal)) nn.init.kaiming_uniform_(p, Math.Sqrt(5));
+            // A norm's weight (AST's head starts with a layernorm) is one-dimensional: its init is 1, as PyTorch's.
+            if (name.EndsWith("weight", StringComparison.Ordinal)) { if (p.dim() >= 2) nn.init.kaiming_uniform_(p, Math.Sqrt(5)); else p.fill_(1.0f); }
             else p.zero_();
         }
     }
 
-    internal IReadOnlyDictionary<string, EncodedSplit> Encode(PlannedCell cell, int modelRoom)
+    /// <summary>
+    /// Every split of the cell's task prepared for its backbone (cached per task, data folder, model and text length):
+    /// text tokenized to the room the model leaves, images and audio preprocessed as <see cref="Prepare"/> says.
+    /// </summary>
+    internal IReadOnlyDictionary<string, IEncodedSplit> Encode(PlannedCell cell, int modelRoom)
     {
-        var maxLength = MaxTextLength(cell, modelRoom);
+        var maxLength = cell.Model.InputModality == Modality.Text ? MaxTextLength(cell, modelRoom) : 0;
         var key = $"{cell.Task.Id}|{cell.Data.DataDirectory}|{cell.Model.Id}|{cell.Model.Sha256}|{maxLength}";
         if (encoded.TryGetValue(key, out var cached)) return cached;
         var data = Data(cell);
-        var result = new Dictionary<string, EncodedSplit> { ["train"] = new EncodedSplit(data.Train, cell.Model, maxLength) };
-        foreach (var (name, examples) in data.Evaluation) result[name] = new EncodedSplit(examples, cell.Model, maxLength);
+        var result = new Dictionary<string, IEncodedSplit> { ["train"] = Prepare(data.Train, cell.Model, maxLength) };
+        foreach (var (name, examples) in data.Evaluation) result[name] = Prepare(examples, cell.Model, maxLength);
         encoded[key] = result;
         return result;
     }
+
+    /// <summary>Examples prepared for a cell's backbone (text to at most the tokens <see cref="MaxTextLength"/> leaves).</summary>
+    internal static IEncodedSplit Prepare(IReadOnlyList<Example> examples, PlannedCell cell, int modelRoom) =>
+        Prepare(examples, cell.Model, cell.Model.InputModality == Modality.Text ? MaxTextLength(cell, modelRoom) : 0);
+
+    /// <summary>
+    /// Examples as the backbone reads them: tokenized (<see cref="EncodedSplit"/>), images brought to its channels and
+    /// size and normalised (<see cref="ImageSplit"/>), or audio resampled and turned into log-mel frames (<see cref="AudioSplit"/>).
+    /// </summary>
+    public static IEncodedSplit Prepare(IReadOnlyList<Example> examples, IBackboneSource model, int maxTextLength) => model.InputModality switch
+    {
+        Modality.Image => new ImageSplit(examples, model.Image ?? throw new InvalidOperationException($"{model.Id} reads images but has no image settings.")),
+        Modality.Audio => new AudioSplit(examples, model.Audio ?? throw new InvalidOperationException($"{model.Id} reads audio but has no feature extractor settings.")),
+        _ => new EncodedSplit(examples, model, maxTextLength),
+    };
 
     /// <summary>Tokens per example: the recipe's length, within the positions the model leaves for the text.</summary>
     internal static int MaxTextLength(PlannedCell cell, int modelRoom)
@@ -209,6 +236,14 @@ public sealed class CellRunner(IMemoryProbe memory)
         var maxLength = Math.Min(cell.Profile.Recipe.MaxSequenceLength, modelRoom);
         if (maxLength < 4) throw new InvalidOperationException($"only {modelRoom} positions are left for the text; shorten the prompt.");
         return maxLength;
+    }
+
+    /// <summary>The profile's recipe; image and audio cells add their input settings (pooling, augmentation) under <c>input</c>.</summary>
+    private static JsonObject RecipeJson(PlannedCell cell)
+    {
+        var recipe = cell.Profile.Recipe.ToJson();
+        if (Planner.InputSettings(cell.Task, cell.Model, cell.Augment) is { } input) recipe["input"] = input;
+        return recipe;
     }
 
     private static ParameterSummary Summary(ParameterCounts c) => new()
@@ -261,7 +296,7 @@ public sealed class CellRunner(IMemoryProbe memory)
                 KnobValue = cell.Method.Knob is null ? null : cell.Method.KnobValue(cell.Config),
                 Seed = cell.Seed,
                 Profile = cell.Profile.Id,
-                Recipe = cell.Profile.Recipe.ToJson(),
+                Recipe = RecipeJson(cell),
                 Device = cell.Device,
                 Threads = cell.Threads,
                 Precision = cell.Precision.Id,

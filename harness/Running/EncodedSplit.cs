@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace PeftBench.Harness.Running;
 
 /// <summary>A split tokenized once: ids per example, and labels. Batches are padded to their own longest row.</summary>
-public sealed class EncodedSplit
+public sealed class EncodedSplit : IEncodedSplit
 {
     private readonly EncodedText[] rows;
     private readonly float[] labels;
@@ -24,6 +24,8 @@ public sealed class EncodedSplit
     }
 
     public int LengthOf(int index) => rows[index].InputIds.Length;
+
+    public bool GroupByLength => true;
 
     /// <summary>Non-padding tokens in the given rows, for tokens/s.</summary>
     public long TokenCount(IReadOnlyList<int> indices) => indices.Sum(i => (long)rows[i].InputIds.Length);
@@ -48,8 +50,10 @@ public sealed class EncodedSplit
             tensor(ids, shape, device: device),
             tensor(mask, shape, device: device),
             tensor(types, shape, device: device));
-        var y = indices.Select(i => labels[i]).ToArray();
-        var labelTensor = isRegression ? tensor(y, device: device) : tensor(y.Select(v => (long)v).ToArray(), device: device);
-        return (batch, labelTensor);
+        return (batch, SplitLabels.Of(labels, indices, device, isRegression));
     }
+
+    /// <summary>Text has no augmentation: <paramref name="augmentation"/> is ignored (and never drawn from).</summary>
+    (ModelInputs Batch, Tensor Labels) IEncodedSplit.Batch(IReadOnlyList<int> indices, Device device, bool isRegression, Random? augmentation) =>
+        Batch(indices, device, isRegression);
 }

@@ -13,7 +13,7 @@ public sealed record Predictions(float[] Values, double TimedSeconds, int TimedE
 /// <summary>Inference in eval mode without gradients: argmax for classification, the value for regression.</summary>
 public static class Evaluator
 {
-    public static Predictions Predict(SequenceClassifier model, EncodedSplit split, int limit, int batchSize, bool isRegression, Device device)
+    public static Predictions Predict(SequenceClassifier model, IEncodedSplit split, int limit, int batchSize, bool isRegression, Device device)
     {
         model.eval();
         var count = limit > 0 ? Math.Min(limit, split.Count) : split.Count;

@@ -31,8 +31,9 @@ public static class Trainer
     public const int MaxLossPoints = 100;
     public const int DevEvaluations = 5;
 
-    public static TrainOutcome Train(SequenceClassifier model, MethodAttachment attachment, EncodedSplit train, bool isRegression,
-        TrainingRecipe recipe, SeedTree seeds, Device device, Action<int, int, double>? onStep = null, Func<double>? devScore = null)
+    public static TrainOutcome Train(SequenceClassifier model, MethodAttachment attachment, IEncodedSplit train, bool isRegression,
+        TrainingRecipe recipe, SeedTree seeds, Device device, Action<int, int, double>? onStep = null, Func<double>? devScore = null,
+        bool augment = false)
     {
         var indices = TrainingIndices(train.Count, recipe, seeds);
         var stepsPerEpoch = (indices.Count + recipe.BatchSize - 1) / recipe.BatchSize;
@@ -59,13 +60,13 @@ public static class Trainer
         if (optimizer is not null) attachment.OptimizerCreated(optimizer);
         // MeZO's zo_forward runs in eval mode: the two evaluations of one step must differ only by the perturbation.
         void TrainingMode() { if (zerothOrder is null) model.train(); else model.eval(); }
-        Tensor Loss(TokenBatch batch, Tensor labels)
+        Tensor Loss(ModelInputs batch, Tensor labels)
         {
             var output = model.call(batch);
             var loss = isRegression ? F.mse_loss(output.squeeze(-1), labels) : F.cross_entropy(output, labels);
             return attachment.AuxiliaryLoss() is { } aux ? loss + aux : loss;
         }
-        double LossWithoutGraph(TokenBatch batch, Tensor labels)
+        double LossWithoutGraph(ModelInputs batch, Tensor labels)
         {
             using var _ = no_grad();
             using var scope = NewDisposeScope();
@@ -75,6 +76,8 @@ public static class Trainer
         seeds.SeedGlobal("dropout");
         TrainingMode();
         var order = seeds.Random("data-order");
+        // Image/audio augmentation (--augment) draws from its own stream; without it nothing is drawn at all.
+        var augmentation = augment ? seeds.Random("augmentation") : null;
         var stepTimes = new List<double>();
         long timedExamples = 0, timedTokens = 0;
         double timedSeconds = 0, lastLoss = double.NaN;
@@ -84,7 +87,8 @@ public static class Trainer
         while (step < totalSteps)
         {
             epoch++;
-            foreach (var batchIdx in LengthGroupedBatches(indices, train, recipe.BatchSize, order))
+            var batches = train.GroupByLength ? LengthGroupedBatches(indices, train, recipe.BatchSize, order) : ShuffledBatches(indices, recipe.BatchSize, order);
+            foreach (var batchIdx in batches)
             {
                 if (step >= totalSteps) break;
                 var scale = Schedule(step, warmupSteps, totalSteps);
@@ -97,7 +101,7 @@ public static class Trainer
                 var watch = Stopwatch.StartNew();
                 using (var scope = NewDisposeScope())
                 {
-                    var (batch, labels) = train.Batch(batchIdx, device, isRegression);
+                    var (batch, labels) = train.Batch(batchIdx, device, isRegression, augmentation);
                     if (zerothOrder is not null)
                         lastLoss = zerothOrder.Step(trainable, () => LossWithoutGraph(batch, labels), peakRates[0] * scale, recipe.WeightDecay, step);
                     else
@@ -162,7 +166,7 @@ public static class Trainer
     /// lengths, which roughly halves the tokens computed on these short-sentence tasks; the order stays random and
     /// depends on the data-order seed only.
     /// </summary>
-    public static IEnumerable<List<int>> LengthGroupedBatches(IReadOnlyList<int> indices, EncodedSplit split, int batchSize, Random order)
+    public static IEnumerable<List<int>> LengthGroupedBatches(IReadOnlyList<int> indices, IEncodedSplit split, int batchSize, Random order)
     {
         var shuffled = indices.OrderBy(_ => order.Next()).ToList();
         var batches = new List<List<int>>();
@@ -176,6 +180,13 @@ public static class Trainer
         }
         return batches.OrderBy(_ => order.Next()).ToList();
     }
+
+    /// <summary>
+    /// One epoch of batches for a split whose examples all have one length (images, audio): a fresh shuffle cut into
+    /// batches. Grouping by length would sort each mega-batch by index and so repeat the same batches every epoch.
+    /// </summary>
+    public static IEnumerable<List<int>> ShuffledBatches(IReadOnlyList<int> indices, int batchSize, Random order) =>
+        indices.OrderBy(_ => order.Next()).Chunk(batchSize).Select(b => b.ToList()).ToList();
 
     /// <summary>All training rows, or a seeded subset when the recipe caps them.</summary>
     internal static List<int> TrainingIndices(int count, TrainingRecipe recipe, SeedTree seeds)

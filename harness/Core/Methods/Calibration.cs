@@ -8,9 +8,10 @@ namespace PeftBench.Core.Methods;
 /// <summary>
 /// Training examples a method may look at before training (CorDA's input covariance; any data-aware init):
 /// up to <c>maxExamples</c> of the cell's training split, chosen from the cell seed, as padded batches on the
-/// model's device. Only methods that call it pay for it.
+/// model's device (token batches for text backbones, pixel or spectrogram batches for ViT/AST). Only methods that
+/// call it pay for it.
 /// </summary>
-public delegate IReadOnlyList<TokenBatch> CalibrationSource(int maxExamples);
+public delegate IReadOnlyList<ModelInputs> CalibrationSource(int maxExamples);
 
 /// <summary>Calibration batches with their labels, for methods that estimate something from the task loss (Light-PEFT's early pruning).</summary>
 public sealed record LabelledCalibration(IReadOnlyList<(TokenBatch Batch, Tensor Labels)> Batches, bool IsRegression);
@@ -27,16 +28,17 @@ public static class Calibration
     /// <summary>
     /// Runs <paramref name="model"/> once over <paramref name="batches"/> in eval mode without gradients and calls
     /// <paramref name="observe"/> with each chosen linear, its input [batch, tokens, d_in] and the attention mask
-    /// [batch, tokens]. Training mode is restored afterwards; nothing is attached to the model.
+    /// [batch, tokens] (all ones for pixel and spectrogram batches, which have no padding). Training mode is restored
+    /// afterwards; nothing is attached to the model.
     /// </summary>
-    public static void ObserveInputs(SequenceClassifier model, IReadOnlyList<AdaptableLinear> linears, IReadOnlyList<TokenBatch> batches,
+    public static void ObserveInputs(SequenceClassifier model, IReadOnlyList<AdaptableLinear> linears, IReadOnlyList<ModelInputs> batches,
         Action<AdaptableLinear, Tensor, Tensor> observe)
     {
         var wasTraining = model.training;
         Tensor? mask = null;
         var handles = linears.Select(l => l.register_forward_hook((module, input, output) =>
         {
-            observe(l, input, mask!);
+            observe(l, input, mask ?? ones(input.shape[0], input.shape[1], dtype: ScalarType.Int64, device: input.device));
             return output;
         })).ToList();
         try
@@ -46,7 +48,7 @@ public static class Calibration
             foreach (var batch in batches)
             {
                 using var scope = NewDisposeScope();
-                mask = batch.AttentionMask;
+                mask = (batch as TokenBatch)?.AttentionMask;
                 model.call(batch);
             }
         }
@@ -64,7 +66,7 @@ public static class Calibration
     /// the largest entry is positive and stays positive-scaled otherwise).
     /// </summary>
     public static Dictionary<AdaptableLinear, Tensor> InputCovariance(SequenceClassifier model, IReadOnlyList<AdaptableLinear> linears,
-        IReadOnlyList<TokenBatch> batches)
+        IReadOnlyList<ModelInputs> batches)
     {
         var sums = linears.ToDictionary(l => l, l => zeros(l.InFeatures, l.InFeatures, dtype: ScalarType.Float64, device: l.weight.device));
         long examples = 0;
@@ -76,7 +78,7 @@ public static class Calibration
             var rows = (x / scale).reshape(-1, linear.InFeatures);
             sums[linear].add_(rows.t().mm(rows));
         });
-        foreach (var batch in batches) examples += batch.InputIds.shape[0];
+        foreach (var batch in batches) examples += batch.BatchSize;
         foreach (var c in sums.Values) c.div_(Math.Max(1, examples));
         return sums;
     }

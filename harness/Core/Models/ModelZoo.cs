@@ -12,7 +12,15 @@ public sealed record ZooEntry(string Id, string Folder, ZooManifest Manifest)
     public string ModelType => Manifest.ModelType;
     public bool IsEncoder => ModelZoo.EncoderTypes.Contains(ModelType);
     public bool IsDecoder => DecoderConfig.KnownTypes.Contains(ModelType);
+    public bool IsPatchTransformer => ModelZoo.PatchTransformerTypes.Contains(ModelType);
 }
+
+/// <summary>
+/// A ready ViT or AST backbone with its <c>preprocessor_config.json</c> text (image processor or feature extractor);
+/// <see cref="Sha256"/> null for a folder given by path. Its <see cref="PatchTransformer.ClassifierPooling"/> is the
+/// manifest's for shipped models, Hugging Face's otherwise.
+/// </summary>
+public sealed record LoadedPatchModel(string Id, string Folder, string? Sha256, bool Shipped, PatchTransformer Backbone, string PreprocessorJson);
 
 /// <summary>What a model is, known without loading or training it.</summary>
 public sealed record ModelInfo(string Id, string Folder, EncoderConfig Config, string? ModelSha256, long ParameterCount, bool Shipped);
@@ -45,6 +53,7 @@ public sealed class ModelZoo
     }
 
     public static readonly IReadOnlyList<string> EncoderTypes = ["bert", "roberta"];
+    public static readonly IReadOnlyList<string> PatchTransformerTypes = [VitConfig.Type, AstConfig.Type];
 
     public ModelInfo Describe(string idOrPath)
     {
@@ -94,6 +103,38 @@ public sealed class ModelZoo
         }
         var loaded = HfDecoderLoader.LoadBackbone(folder, device);
         return new LoadedDecoderModel(id, folder, sha, shipped, loaded.Backbone, DecoderTokenizers.FromFolder(folder));
+    }
+
+    /// <summary>
+    /// A ViT or AST (<c>tiny-vit</c>, <c>tiny-ast</c> or a Hugging Face folder by path) as a bare backbone with its
+    /// preprocessing settings; shipped ones are checksum-verified first and pool as their manifest says.
+    /// </summary>
+    public LoadedPatchModel LoadPatchTransformer(string idOrPath, Device? device = null)
+    {
+        string id, folder;
+        string? sha = null;
+        var pooling = PatchPooling.SpecialTokens;
+        bool shipped = !Directory.Exists(idOrPath);
+        if (shipped)
+        {
+            if (!Shipped.Contains(idOrPath)) throw new KeyNotFoundException(Shipped.UnknownMessage(idOrPath));
+            var entry = Shipped.Get(idOrPath);
+            if (!entry.IsPatchTransformer) throw new InvalidDataException($"{entry.Id} is a {entry.ModelType} model, not a ViT or AST.");
+            Verify(entry);
+            (id, folder, sha) = (entry.Id, entry.Folder, entry.Manifest.Sha256.GetValueOrDefault("model.safetensors"));
+            if (entry.Manifest.ClassifierPooling is { } named) pooling = PatchPoolings.Parse(named, Path.Combine(folder, "manifest.json"));
+        }
+        else
+        {
+            folder = Path.GetFullPath(idOrPath);
+            id = Path.GetFileName(folder.TrimEnd('/'));
+        }
+        var preprocessor = Path.Combine(folder, VitImageProcessorConfig.FileName);
+        if (!File.Exists(preprocessor))
+            throw new FileNotFoundException($"model '{idOrPath}': {folder} has no {VitImageProcessorConfig.FileName} (the image processor / feature extractor settings); copy it from the checkpoint's Hugging Face repository.", preprocessor);
+        var backbone = HfVisionLoader.Load(folder, device).Model;
+        backbone.ClassifierPooling = pooling;
+        return new LoadedPatchModel(id, folder, sha, shipped, backbone, File.ReadAllText(preprocessor));
     }
 
     /// <summary>The <c>model_type</c> a zoo id or folder names, without loading weights.</summary>

@@ -31,6 +31,13 @@ public sealed record ZooManifest
     [JsonPropertyName("loss_every_100_steps")] public SortedDictionary<int, float> LossCurve { get; init; } = new();
     [JsonPropertyName("held_out")] public JsonObject HeldOut { get; init; } = new();
     [JsonPropertyName("timing")] public PretrainTiming Timing { get; init; } = new();
+    /// <summary>
+    /// ViT/AST only: what classification heads pool (<c>mean_patches</c> for backbones pretrained by masked patch
+    /// modelling, whose CLS/distillation tokens were never trained; see <see cref="PatchPooling"/>); absent: Hugging
+    /// Face's special-token pooling.
+    /// </summary>
+    [JsonPropertyName("classifier_pooling"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public string? ClassifierPooling { get; init; }
 
     public static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 

@@ -36,5 +36,5 @@ public sealed class AstModel : PatchTransformer
     }
 
     public override SequenceHead CreateClassificationHead(long outputs, double dropoutProbability, Device? device = null) =>
-        new AstClassificationHead(Config.HiddenSize, outputs, dropoutProbability, Config.LayerNormEps, device, DType);
+        new AstClassificationHead(Config.HiddenSize, outputs, dropoutProbability, Config.LayerNormEps, device, DType, ClassifierPooling, Config.NumPatches);
 }

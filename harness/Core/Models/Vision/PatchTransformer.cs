@@ -27,6 +27,12 @@ public abstract class PatchTransformer : Backbone
     public int SequenceLength => TransformerConfig.SpecialTokens + TransformerConfig.NumPatches;
     protected ScalarType? DType { get; }
 
+    /// <summary>
+    /// What <see cref="Backbone.CreateClassificationHead"/>'s head pools: Hugging Face's special tokens by default;
+    /// the loader of a backbone pretrained by masked patch modelling sets <see cref="PatchPooling.MeanPatches"/>.
+    /// </summary>
+    public PatchPooling ClassifierPooling { get; set; } = PatchPooling.SpecialTokens;
+
     private protected PatchTransformer(string name, PatchTransformerConfig config, PatchEmbeddings embeddings, Device? device, ScalarType? dtype)
         : base(name)
     {

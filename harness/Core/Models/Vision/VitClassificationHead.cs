@@ -7,18 +7,24 @@ namespace PeftBench.Core.Models;
 
 /// <summary>
 /// ViTForImageClassification's head: one linear <c>classifier</c> (keys <c>classifier.weight</c>,
-/// <c>classifier.bias</c>) on the final-layernormed CLS token. Hugging Face applies no dropout here; the
-/// recipe's head dropout is applied to the CLS features during training only, so evaluation matches exactly.
+/// <c>classifier.bias</c>) on the final-layernormed CLS token, or on the mean of the patch tokens for backbones
+/// pooled that way (<see cref="PatchPooling"/>). Hugging Face applies no dropout here; the recipe's head dropout is
+/// applied to the pooled features during training only, so evaluation matches exactly.
 /// </summary>
 public sealed class VitClassificationHead : SequenceHead
 {
     private readonly Dropout dropout;
     public Parameter weight;
     public Parameter bias;
+    private readonly PatchPooling pooling;
+    private readonly int patches;
 
-    public VitClassificationHead(long hidden, long outputs, double dropoutProbability, Device? device = null, ScalarType? dtype = null)
+    public VitClassificationHead(long hidden, long outputs, double dropoutProbability, Device? device = null, ScalarType? dtype = null,
+        PatchPooling pooling = PatchPooling.SpecialTokens, int patches = 0)
         : base("classifier")
     {
+        this.pooling = pooling;
+        this.patches = patches;
         dropout = nn.Dropout(dropoutProbability);
         // Hugging Face's _init_weights: truncated N(0, 0.02) weight, zero bias.
         weight = new Parameter(zeros(outputs, hidden, dtype: dtype, device: device));
@@ -27,7 +33,7 @@ public sealed class VitClassificationHead : SequenceHead
         RegisterComponents();
     }
 
-    /// <param name="hidden">[B, T, d]; position 0 is CLS (soft prompts are inserted after it).</param>
+    /// <param name="hidden">[B, T, d]; position 0 is CLS, the patches are last (soft prompts are inserted between).</param>
     public override Tensor forward(Tensor hidden, ModelInputs inputs) =>
-        F.linear(dropout.call(hidden.select(1, 0)), weight, bias);
+        F.linear(dropout.call(PatchPoolings.Pool(hidden, pooling, 1, patches)), weight, bias);
 }

@@ -33,5 +33,5 @@ public sealed class VitModel : PatchTransformer
     }
 
     public override SequenceHead CreateClassificationHead(long outputs, double dropoutProbability, Device? device = null) =>
-        new VitClassificationHead(Config.HiddenSize, outputs, dropoutProbability, device, DType);
+        new VitClassificationHead(Config.HiddenSize, outputs, dropoutProbability, device, DType, ClassifierPooling, Config.NumPatches);
 }
