@@ -55,6 +55,10 @@ public sealed class CodeMiniLanguageTests
         Assert.That(Fails("return " + new string('(', 10_00) + "1" + new string(')', 10_00)), Is.EqualTo(MiniErrorKind.Syntax),
             "deep nesting is refused before it can exhaust the stack");
         Assert.That(Fails("return " + new string('-', 3_000) + "1"), Is.EqualTo(MiniErrorKind.Syntax));
+        Assert.That(Fails("return " + string.Join("+", Enumerable.Repeat("1", 1_900))), Is.EqualTo(MiniErrorKind.Syntax),
+            "a long operator chain nests as deeply as parentheses");
+        Assert.That(Fails("return x" + string.Concat(Enumerable.Repeat("[0]", 1_000))), Is.EqualTo(MiniErrorKind.Syntax));
+        Assert.That(Run("return " + string.Join(" + ", Enumerable.Repeat("1", 30))), Is.EqualTo(MiniValue.Int(30)), "short chains are fine");
         var error = Assert.Throws<MiniException>(() => MiniInterpreter.Run("n = 1\nreturn n +", new Dictionary<string, MiniValue>()))!;
         Assert.That(error.Message, Does.StartWith("line 2:"));
     }

@@ -39,7 +39,8 @@ public sealed record ReturnStmt(int Line, MiniExpr Value) : MiniStmt(Line);
 /// term      := unary (('*'|'/'|'%') unary)*;  unary := '-' unary | postfix;  postfix := primary ('[' expr ']')*
 /// primary   := integer | 'true' | 'false' | name | name '(' args ')' | '[' args ']' | '(' expr ')'
 /// </code>
-/// Text length and nesting depth are bounded so a hostile program cannot exhaust the harness's stack.
+/// Text length and nesting depth (operator chains included, since they nest in the tree) are bounded so a hostile
+/// program cannot exhaust the harness's stack.
 /// </summary>
 public sealed class MiniParser
 {
@@ -100,7 +101,7 @@ public sealed class MiniParser
 
     private void SkipBreaks() { while (Peek == "\n") position++; }
 
-    private void Enter() { if (++depth > MaxDepth) throw new MiniException(MiniErrorKind.Syntax, $"line {Line}: nested more than {MaxDepth} deep."); }
+    private void Enter() { if (++depth > MaxDepth) throw new MiniException(MiniErrorKind.Syntax, $"line {Line}: nested or chained more than {MaxDepth} deep; split the expression."); }
 
     private List<MiniStmt> Statements(bool topLevel)
     {
@@ -200,8 +201,11 @@ public sealed class MiniParser
 
     private MiniExpr LeftAssociative(Func<MiniExpr> operand, params string[] ops)
     {
+        // Each operator deepens the left-leaning tree the interpreter recurses through, so it counts as nesting.
         var left = operand();
-        while (ops.Contains(Peek)) { int line = Line; string op = Next(); left = new BinaryExpr(line, op, left, operand()); }
+        int chained = 0;
+        while (ops.Contains(Peek)) { Enter(); chained++; int line = Line; string op = Next(); left = new BinaryExpr(line, op, left, operand()); }
+        depth -= chained;
         return left;
     }
 
@@ -216,7 +220,9 @@ public sealed class MiniParser
     private MiniExpr Postfix()
     {
         var e = Primary();
-        while (Peek == "[") { int line = Line; Next(); var index = Expression(); Expect("]"); e = new IndexExpr(line, e, index); }
+        int chained = 0;
+        while (Peek == "[") { Enter(); chained++; int line = Line; Next(); var index = Expression(); Expect("]"); e = new IndexExpr(line, e, index); }
+        depth -= chained;
         return e;
     }
 
