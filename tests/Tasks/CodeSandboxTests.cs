@@ -70,7 +70,14 @@ public sealed class CodeSandboxTests(bool namespaces)
     {
         var run = Run("import socket\nsocket.create_connection(('1.1.1.1', 80), timeout=1)\n");
         Assert.That(run.Outcome, Is.EqualTo(SampleOutcome.Crashed));
-        Assert.That(run.Stderr, Does.Contain("OSError").Or.Contain("unreachable").Or.Contain("disabled"));
+        // This machine itself can reach 1.1.1.1, so the error must come from the sandbox: an empty network namespace
+        // (its loopback down, every address unreachable) or, without one, the preamble's disabled socket.
+        Assert.That(run.Stderr, scorer.Isolation.StartsWith("network: OS", StringComparison.Ordinal)
+            ? Does.Contain("Network is unreachable") : Does.Contain("network is disabled in the PeftBench sandbox"));
+        // Outside the sandbox a closed local port refuses; inside, loopback is missing (or sockets are disabled).
+        var loopback = Run("import socket\nsocket.create_connection(('127.0.0.1', 9), timeout=1)\n");
+        Assert.That(loopback.Outcome, Is.EqualTo(SampleOutcome.Crashed));
+        Assert.That(loopback.Stderr, Does.Not.Contain("ConnectionRefused"), "loopback is not reachable either");
     }
 
     [Test]
