@@ -86,9 +86,13 @@ public static class MathJsonRows
         try
         {
             reader.Read(); // StartArray
+            int line = 1, counted = 0;
             while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
             {
-                var line = 1 + span[..(int)reader.TokenStartIndex].Count((byte)'\n');
+                // lines counted incrementally from the previous element's start (files hold thousands of rows)
+                var start = (int)reader.TokenStartIndex;
+                line += span[counted..start].Count((byte)'\n');
+                counted = start;
                 using var doc = JsonDocument.ParseValue(ref reader);
                 rows.Add(new JsonRow(path, line, doc.RootElement.Clone()));
             }
