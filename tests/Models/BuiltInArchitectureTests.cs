@@ -96,7 +96,7 @@ public sealed class BuiltInArchitectureTests
     public void EveryMethodCountsShapeOnlyOnEveryFamily(string model, string methodId)
     {
         var method = Composition.Methods.Get(methodId);
-        if (methodId == "prompt-tuning" && model.StartsWith("vit", StringComparison.Ordinal))
+        if (methodId is "prompt-tuning" or "p-tuning" && model.StartsWith("vit", StringComparison.Ordinal))
             Assert.That(() => Count(model, methodId, [], numLabels: 2), Throws.Exception.With.Message.Contains("token-embedding"));
         else if (methodId == "bitfit" && model.StartsWith("llama", StringComparison.Ordinal))
             Assert.That(() => Count(model, methodId, [], numLabels: 2), Throws.ArgumentException.With.Message.Contains("no bias terms"),
