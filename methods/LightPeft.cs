@@ -124,7 +124,9 @@ public sealed class LightPeft : PeftMethod<LightPeftConfig>
     protected override int KnobValue(LightPeftConfig config) => config.Rank;
 
     public override string? NotApplicableReason(SiteRegistry sites) =>
-        Blocks(sites).Count == 0 ? "Light-PEFT prunes attention heads and FFN neurons; this backbone has no block with both an attention output projection over its heads and an FFN down projection." : null;
+        sites.InputEmbeddings is { Kind: InputKind.Patches }
+            ? "this implementation's estimation pass averages module importance over a token batch's non-padding tokens (labelled calibration is text-only); image/spectrogram patch backbones are not supported yet."
+        : Blocks(sites).Count == 0 ? "Light-PEFT prunes attention heads and FFN neurons; this backbone has no block with both an attention output projection over its heads and an FFN down projection." : null;
 
     protected override IEnumerable<string> Validate(LightPeftConfig config, SiteRegistry sites)
     {

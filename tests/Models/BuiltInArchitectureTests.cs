@@ -104,6 +104,12 @@ public sealed class BuiltInArchitectureTests
         else if (methodId.StartsWith("vpt-", StringComparison.Ordinal) && !model.StartsWith("vit", StringComparison.Ordinal))
             Assert.That(() => Count(model, methodId, [], numLabels: 2), Throws.ArgumentException.With.Message.Contains("not applicable").And.Message.Contains("patches"),
                 "visual prompts need a patch sequence: VPT on a text model is not applicable and says so");
+        else if (methodId == "light-peft" && model.StartsWith("vit", StringComparison.Ordinal))
+            Assert.That(() => Count(model, methodId, [], numLabels: 2), Throws.ArgumentException.With.Message.Contains("not applicable").And.Message.Contains("patch"),
+                "Light-PEFT's estimation pass reads token batches: not applicable to patches here, and says so");
+        else if (methodId == "light-peft" && model == "llama-3.2-1b")
+            Assert.That(() => Count(model, methodId, [], numLabels: 2), Throws.ArgumentException.With.Message.Contains("not applicable").And.Message.Contains("heads"),
+                "grouped-query attention: key/value sites do not give the head layout Light-PEFT prunes, and it says so");
         else if (methodId == "dept" && model.StartsWith("vit", StringComparison.Ordinal))
             Assert.That(() => Count(model, methodId, [], numLabels: 2), Throws.ArgumentException.With.Message.Contains("not applicable").And.Message.Contains("token"),
                 "DePT updates token embeddings: not applicable to patches, and says so");
