@@ -7,6 +7,8 @@ public sealed record HeadSpec(int Outputs, bool IsRegression, IReadOnlyList<stri
 {
     public static HeadSpec Classification(params string[] labels) => new(labels.Length, false, labels);
     public static HeadSpec Regression() => new(1, true, Array.Empty<string>());
+    /// <summary>A generation task's head: the decoder's own (pretrained, frozen unless a method trains it) LM head; no classes.</summary>
+    public static HeadSpec LanguageModel() => new(0, false, Array.Empty<string>());
 }
 
 /// <summary>
@@ -101,9 +103,66 @@ public sealed record TaskSpec(
     /// </summary>
     public IReadOnlyList<string>? SuiteScoreMetrics { get; init; }
 
+    /// <summary>
+    /// Set for generation tasks (math word problems, program synthesis): the model is a decoder with its pretrained
+    /// language-model head, trained on prompt → response examples (<see cref="PromptExample"/>) and evaluated on what it
+    /// generates. Null for classification and regression tasks. <see cref="Head"/> is <see cref="HeadSpec.LanguageModel"/>.
+    /// </summary>
+    public GenerationSpec? Generation { get; init; }
+
+    public bool IsGeneration => Generation is not null;
+
     public IReadOnlyList<string> ScoreMetrics => SuiteScoreMetrics ?? Metrics.Select(m => m.Name).ToList();
 
     /// <summary>This task's contribution to its suite average, or null when a score metric is missing.</summary>
     public double? ScoreOf(IReadOnlyDictionary<string, double> metrics) =>
         ScoreMetrics.All(metrics.ContainsKey) ? ScoreMetrics.Average(m => metrics[m]) : null;
+}
+
+/// <summary>
+/// One example of a generation task: the model reads <see cref="Prompt"/> (already formatted by the task: "Question: …
+/// Answer:") and is trained to write <see cref="Response"/>; at evaluation it writes its own continuation, which the
+/// task's <see cref="GenerationSpec.Judge"/> scores. Tasks derive their own records to carry what judging needs (a gold
+/// answer, test cases). <see cref="Example.Label"/> is unused (0).
+/// </summary>
+public record PromptExample(string Prompt, string Response) : Example(0f);
+
+/// <summary>
+/// How a generation task is decoded and judged. Each evaluation prompt is continued <see cref="Samples"/> times: greedily
+/// when 1, else by sampling at <see cref="Temperature"/> and nucleus <see cref="TopP"/> (Chen et al., 2021's protocol for
+/// pass@k), from a generator seeded by the cell seed. A continuation stops at the end-of-sequence token, after
+/// <see cref="MaxNewTokens"/> tokens, or at the first of <see cref="StopSequences"/> (cut off there). The judge returns how
+/// many of an example's continuations are correct; that count is the example's prediction, which the task's metrics turn
+/// into exact match (the mean, with one sample) or pass@k (Chen et al.'s unbiased estimator over the counts).
+/// </summary>
+public sealed record GenerationSpec(int MaxNewTokens, Func<PromptExample, IReadOnlyList<string>, int> Judge)
+{
+    public int Samples { get; init; } = 1;
+    public double Temperature { get; init; } = 0.8;
+    public double TopP { get; init; } = 0.95;
+    public IReadOnlyList<string> StopSequences { get; init; } = [];
+
+    public bool Greedy => Samples == 1;
+
+    /// <summary>Decoding settings as they enter cell keys and results (the judge is the task's, versioned with it).</summary>
+    public System.Text.Json.Nodes.JsonObject ToJson()
+    {
+        var json = new System.Text.Json.Nodes.JsonObject
+        {
+            ["max_new_tokens"] = MaxNewTokens,
+            ["samples"] = Samples,
+            ["decoding"] = Greedy ? "greedy" : "sampling",
+        };
+        if (!Greedy) { json["temperature"] = Temperature; json["top_p"] = TopP; }
+        if (StopSequences.Count > 0) json["stop"] = new System.Text.Json.Nodes.JsonArray(StopSequences.Select(s => (System.Text.Json.Nodes.JsonNode?)s).ToArray());
+        return json;
+    }
+
+    public IEnumerable<string> Validate()
+    {
+        if (MaxNewTokens < 1) yield return $"max_new_tokens must be at least 1 (got {MaxNewTokens}).";
+        if (Samples < 1) yield return $"samples must be at least 1 (got {Samples}).";
+        if (Samples > 1 && !(Temperature > 0)) yield return $"sampling needs a temperature > 0 (got {Temperature}).";
+        if (!(TopP > 0 && TopP <= 1)) yield return $"top_p must lie in (0, 1] (got {TopP}).";
+    }
 }
