@@ -321,7 +321,7 @@ public sealed class LightPeft : PeftMethod<LightPeftConfig>
                 attention = batch.AttentionMask;
                 optimizer.zero_grad();
                 var output = model.call(batch);
-                var taskLoss = data.IsRegression ? F.mse_loss(output.squeeze(-1), labels) : F.cross_entropy(output, labels);
+                var taskLoss = TaskLoss.Of(output, labels, data.IsRegression);
                 var loss = taskLoss + config.L1Coefficient * MaskL1(headMasks.Concat(ffnMasks));
                 loss.backward();
                 if (record)

@@ -44,6 +44,9 @@ public sealed record CellResult
     public List<string>? EarlierAttempts { get; init; }
     /// <summary>Per-example scores on the primary metric's split, for a paired bootstrap over examples. Optional.</summary>
     public ExampleScores? Examples { get; init; }
+    /// <summary>A generation cell's first few evaluation examples as the model continued them (the first sample of each); absent for other tasks.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public List<GeneratedSample>? Generations { get; init; }
 
     public bool IsOk => Status == CellStatus.Ok;
 }
@@ -59,6 +62,9 @@ public sealed record HistoryPoint(int Step, double? TrainLoss, double? DevScore)
 /// so that two cells on the same split pair up example by example.
 /// </summary>
 public sealed record ExampleScores(string Split, string Metric, List<double> Values);
+
+/// <summary>One generated evaluation example: its prompt, the (first) continuation, and how many of its samples the task judged correct.</summary>
+public sealed record GeneratedSample(int Index, string Prompt, string Continuation, int Correct, int Samples);
 
 public static class CellStatus
 {
@@ -140,6 +146,9 @@ public sealed record Measurements
     public double TrainMsPerStep { get; init; }
     public double InferenceExamplesPerSecond { get; init; }
     public double? InferenceExamplesPerSecondMerged { get; init; }
+    /// <summary>Generation tasks: tokens generated per second during evaluation (batched, key/value cache, first batch untimed).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? GeneratedTokensPerSecond { get; init; }
     public int Steps { get; init; }
     public int Epochs { get; init; }
     public double FinalTrainLoss { get; init; }

@@ -23,9 +23,10 @@ public sealed class RunRequestOptions
     public required Option<string?> DataDir { get; init; }
     public required Option<bool> SaveAdapters { get; init; }
     public required Option<bool> Augment { get; init; }
+    public required Option<bool> TrainOnInputs { get; init; }
     public required Option<string?> Shard { get; init; }
 
-    public IEnumerable<Option> All => [Suite, Tasks, Models, Methods, Budgets, Seeds, Settings, Profile, Device, Devices, Precision, Threads, Out, Force, DataDir, SaveAdapters, Augment, Shard];
+    public IEnumerable<Option> All => [Suite, Tasks, Models, Methods, Budgets, Seeds, Settings, Profile, Device, Devices, Precision, Threads, Out, Force, DataDir, SaveAdapters, Augment, TrainOnInputs, Shard];
 
     private static Option<string[]> ListOption(string name, string description) => new(name)
     {
@@ -35,14 +36,14 @@ public sealed class RunRequestOptions
 
     public static RunRequestOptions Create() => new()
     {
-        Suite = new Option<string?>("--suite") { Description = "Suite to run (glue, ci). Combine with --tasks to narrow it." },
+        Suite = new Option<string?>("--suite") { Description = "Suite to run (glue, ci, vision, audio, math, code …; `list suites`). Combine with --tasks to narrow it." },
         Tasks = ListOption("--tasks", "Task ids, e.g. glue/sst2,glue/rte or glue/*."),
         Models = ListOption("--models", "Model ids (tiny-bert, tiny-llama) or Hugging Face encoder or decoder folders. Default: the suite's models (tiny-bert for glue)."),
         Methods = ListOption("--methods", "Method ids, e.g. lora,bitfit. Default: the suite's methods (glue: the six foundation methods; ci: every registered one), or all without a suite."),
         Budgets = ListOption("--budgets", "Trainable-parameter budgets: % of the backbone (0.1%) or counts (20k). Methods with a knob are fitted to each; others run once."),
         Seeds = ListOption("--seeds", "Seeds, e.g. 0,1,2 or 0-4. Default: the profile's seeds."),
         Settings = ListOption("--set", "Method settings, e.g. lora.rank=16, houlsby.bottleneck=32, *.learning_rate=1e-3."),
-        Profile = new Option<string?>("--profile") { Description = "Training recipe: smoke (seconds), ci, default or paper. Default: the suite's (ci: ci), else default." },
+        Profile = new Option<string?>("--profile") { Description = "Training recipe: smoke (seconds), ci, default, paper or instruct (generation tasks). Default: the suite's (ci: ci; math, code: instruct), else default." },
         Device = new Option<string>("--device") { Description = "cpu or cuda[:N].", DefaultValueFactory = _ => "cpu" },
         Devices = ListOption("--devices", "One worker process per device pulling cells from the plan, e.g. cuda:0,cuda:1 (or cpu,cpu); cell keys name the devices' kind (cuda), so any worker may take any cell. A worker that dies has its cell recorded as failed and retried once by another."),
         Precision = new Option<string>("--precision") { Description = "fp32 (default) or bf16: the backbone's projections compute in bfloat16 (emulated autocast; TorchSharp 0.107 has none); part of the cell key.", DefaultValueFactory = _ => "fp32" },
@@ -52,6 +53,7 @@ public sealed class RunRequestOptions
         DataDir = new Option<string?>("--data-dir") { Description = "Folder with the real GLUE layout (CoLA/, SST-2/ …). Default: the embedded data." },
         SaveAdapters = new Option<bool>("--save-adapters") { Description = "Save each cell's trained adapter under RUN/adapters/CELL-KEY: in huggingface/peft's layout (adapter_config.json + adapter_model.safetensors) where peft has the method, else in PeftBench's own adapter-only format (peftbench_adapter.json + adapter_model.safetensors)." },
         Augment = new Option<bool>("--augment") { Description = "Augment image and audio training batches (random horizontal flip and translation by up to 1/8 of the side; SpecAugment frequency and time masks), drawn from the cell seed. Recorded in those cells' keys; text cells are unaffected. Off by default." },
+        TrainOnInputs = new Option<bool>("--train-on-inputs") { Description = "Generation tasks (math, code): take the loss on the prompt's tokens as well as the response's. Off by default (response tokens only, as Alpaca-style instruction tuning). Recorded in those cells' keys, since it changes method rankings." },
         Shard = new Option<string?>("--shard") { Description = "i/n: run the i-th of n deterministic slices of the matrix (shards may run on different machines into one results folder; `report` merges them)." },
     };
 
@@ -78,6 +80,7 @@ public sealed class RunRequestOptions
             DataDir = parse.GetValue(DataDir),
             SaveAdapters = parse.GetValue(SaveAdapters),
             Augment = parse.GetValue(Augment),
+            TrainOnInputs = parse.GetValue(TrainOnInputs),
             Shard = parse.GetValue(Shard),
         };
     }
@@ -103,6 +106,7 @@ public sealed class RunRequestOptions
         Add("--data-dir", r.DataDir);
         if (r.SaveAdapters) args.Add("--save-adapters");
         if (r.Augment) args.Add("--augment");
+        if (r.TrainOnInputs) args.Add("--train-on-inputs");
         return args;
     }
 

@@ -109,6 +109,8 @@ public sealed class MergeStep(Composition composition, Action<string> log)
         var profile = Profiles.Find(spec.Profile) ?? throw new InvalidDataException($"profile '{spec.Profile}' is not defined in this build.");
         var precision = Precision.Find(spec.Precision) ?? throw new InvalidDataException($"precision '{spec.Precision}' is not defined in this build.");
         var config = MethodConfig.FromCanonicalJson(method.DefaultConfig.GetType(), (spec.Config ?? new()).ToJsonString());
+        if (task.IsGeneration)
+            throw new InvalidDataException($"{task.Id} is a generation task: the merge step scores merged classifiers, and merging generation cells is not supported yet");
         var augment = spec.Recipe?["input"]?["augment"]?.GetValue<bool>() ?? false;
         var identity = Planner.CellIdentity(task, data, model, method, config, spec.Budget, spec.Seed, profile, spec.Device, spec.Threads, precision, augment);
         var key = CellKey.Compute(identity);

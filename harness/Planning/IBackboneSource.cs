@@ -1,6 +1,7 @@
 using PeftBench.Core.Models;
 using PeftBench.Core.Sites;
 using PeftBench.Core.Tasks;
+using PeftBench.Core.Tokenization;
 using static TorchSharp.torch;
 
 namespace PeftBench.Harness.Planning;
@@ -53,4 +54,17 @@ public interface IBackboneSource
     AudioInput? Audio => null;
     /// <summary>What the classification head pools (ViT/AST: <c>cls</c> or <c>mean_patches</c>); null for text backbones.</summary>
     string? ClassifierPooling => null;
+
+    /// <summary>True for causal decoders, the backbones generation tasks (math, code) run on.</summary>
+    bool IsDecoder => false;
+
+    /// <summary>The decoder's tokenizer (text ↔ ids, bos/eos) for generation tasks; null for other backbones.</summary>
+    IDecoderTokenizer? DecoderTokenizer => null;
+
+    /// <summary>
+    /// A fresh pretrained decoder with its own language-model head (<see cref="LanguageModelHead"/>: tied to the embeddings
+    /// or the checkpoint's <c>lm_head</c>), for a generation cell.
+    /// </summary>
+    SequenceClassifier CreateLanguageModel(Device device) =>
+        throw new NotSupportedException($"{Id} is not a decoder: generation tasks need a causal LM such as tiny-llama.");
 }

@@ -30,6 +30,8 @@ public sealed record PlannedCell(
     public string RunsOn { get; init; } = Device;
     /// <summary><c>--augment</c>: random training augmentation for image and audio cells (part of their key); text cells have none.</summary>
     public bool Augment { get; init; }
+    /// <summary><c>--train-on-inputs</c>: generation cells take the loss on prompt tokens too (part of their key); other cells ignore it.</summary>
+    public bool TrainOnInputs { get; init; }
 
     public string Label =>
         $"{Task.Id} · {Model.Id} · {Method.Id}{(Method.Knob is { } k ? $" {k.Name}={Method.KnobValue(Config)}" : "")}{(Budget is null ? "" : $" @{Budget.Budget.Spec}")} · seed {Seed}";

@@ -77,6 +77,13 @@ public static class Planner
         foreach (var model in models)
             foreach (var task in tasks.Where(t => t.Modality != model.InputModality))
                 problems.Add(ModalityMismatch(task, model, request));
+        foreach (var model in models.Where(m => !m.IsDecoder && m.InputModality == Modality.Text))
+            foreach (var task in tasks.Where(t => t.IsGeneration))
+                problems.Add($"{task.Id} is a generation task; {model.Id} ({(request.Models.Count > 0 ? "--models" : "the default models")}) is an encoder without a language-model head: use --models tiny-llama (or another decoder folder).");
+        foreach (var task in tasks.Where(t => t.Generation is not null))
+            problems.AddRange(task.Generation!.Validate().Select(p => $"{task.Id}: {p}"));
+        if (request.TrainOnInputs && !tasks.Any(t => t.IsGeneration))
+            problems.Add("--train-on-inputs applies to generation tasks (math, code) only; none is selected.");
 
         var cells = new List<PlannedCell>();
         if (profile is not null && precision is not null)
@@ -91,9 +98,9 @@ public static class Planner
                     foreach (var task in tasks)
                     foreach (var seed in seeds)
                     {
-                        var identity = Identity(task, data, model, method, config, null, seed, profile, device, threads, precision, request.Augment);
+                        var identity = Identity(task, data, model, method, config, null, seed, profile, device, threads, precision, request.Augment, request.TrainOnInputs);
                         cells.Add(new PlannedCell(CellKey.Compute(identity), task, model, method, config, null, seed, profile, device, threads, data, precision!, identity)
-                            { NotApplicable = reason, Augment = request.Augment });
+                            { NotApplicable = reason, Augment = request.Augment, TrainOnInputs = request.TrainOnInputs });
                     }
                     continue;
                 }
@@ -115,9 +122,9 @@ public static class Planner
                 foreach (var task in tasks)
                 foreach (var seed in seeds)
                 {
-                    var identity = Identity(task, data, model, method, resolved, fit, seed, profile, device, threads, precision!, request.Augment);
+                    var identity = Identity(task, data, model, method, resolved, fit, seed, profile, device, threads, precision!, request.Augment, request.TrainOnInputs);
                     cells.Add(new PlannedCell(CellKey.Compute(identity), task, model, method, resolved, fit, seed, profile, device, threads, data, precision!, identity)
-                        { Augment = request.Augment });
+                        { Augment = request.Augment, TrainOnInputs = request.TrainOnInputs, NotApplicable = GenerationNotApplicable(task, method, model, resolved) });
                 }
             }
         }
@@ -267,8 +274,17 @@ public static class Planner
     }
 
     private static JsonObject Identity(TaskSpec task, DataOptions data, IBackboneSource model, IPeftMethod method, MethodConfig config,
-        BudgetFit? fit, long seed, Profile profile, string device, int threads, Precision precision, bool augment) =>
-        CellIdentity(task, data, model, method, config, fit?.Budget.Spec, seed, profile, device, threads, precision, augment);
+        BudgetFit? fit, long seed, Profile profile, string device, int threads, Precision precision, bool augment, bool trainOnInputs) =>
+        CellIdentity(task, data, model, method, config, fit?.Budget.Spec, seed, profile, device, threads, precision, augment, trainOnInputs);
+
+    /// <summary>
+    /// Why a method that applies to the backbone has nothing to train on a generation task: the linear probe trains only a
+    /// new classification head, and a generation cell keeps the decoder's pretrained LM head instead.
+    /// </summary>
+    private static string? GenerationNotApplicable(TaskSpec task, IPeftMethod method, IBackboneSource model, MethodConfig config) =>
+        task.IsGeneration && method.CountTrainable(model.Sites, config) == 0
+            ? $"{method.Id} trains only a task head and nothing of the backbone; a generation task keeps {model.Id}'s pretrained language-model head, so it would train nothing."
+            : null;
 
     /// <summary>
     /// "glue/sst2 is a text task; tiny-vit reads images: use --models tiny-bert (or another text backbone), or an image
@@ -290,8 +306,15 @@ public static class Planner
     /// (<c>cls</c> or <c>mean_patches</c>) and whether training augmentation (<c>--augment</c>) was on. Part of the
     /// cell key and recorded in the result's recipe; null for text cells, whose keys and results it leaves unchanged.
     /// </summary>
-    public static JsonObject? InputSettings(TaskSpec task, IBackboneSource model, bool augment) =>
-        task.Modality == Modality.Text ? null : new JsonObject
+    public static JsonObject? InputSettings(TaskSpec task, IBackboneSource model, bool augment, bool trainOnInputs = false) =>
+        task.Generation is { } generation ? new JsonObject
+        {
+            // Generation cells: how the loss is taken (the choice changes method rankings) and how the answers are decoded.
+            ["modality"] = "text-generation",
+            ["train_on_inputs"] = trainOnInputs,
+            ["generation"] = generation.ToJson(),
+        }
+        : task.Modality == Modality.Text ? null : new JsonObject
         {
             ["modality"] = task.Modality.ToString().ToLowerInvariant(),
             ["pooling"] = model.ClassifierPooling,
@@ -300,7 +323,7 @@ public static class Planner
 
     /// <summary>What a cell key hashes; public so that a finished cell can be rebuilt from its result file and its key checked.</summary>
     public static JsonObject CellIdentity(TaskSpec task, DataOptions data, IBackboneSource model, IPeftMethod method, MethodConfig config,
-        string? budgetSpec, long seed, Profile profile, string device, int threads, Precision precision, bool augment = false)
+        string? budgetSpec, long seed, Profile profile, string device, int threads, Precision precision, bool augment = false, bool trainOnInputs = false)
     {
         var identity = new JsonObject
         {
@@ -322,7 +345,7 @@ public static class Planner
         // Only a non-default precision enters the key, so fp32 cells keep the keys they had before the option existed.
         if (!precision.IsDefault) identity["precision"] = precision.Id;
         // Text cells have no input settings, so their keys are those they had before images and audio existed.
-        if (InputSettings(task, model, augment) is { } input) identity["input"] = input;
+        if (InputSettings(task, model, augment, trainOnInputs) is { } input) identity["input"] = input;
         return identity;
     }
 }

@@ -65,6 +65,12 @@ public static class Profiles
         new Profile("default", "the full comparison on the embedded data, sized for a 2-core CPU",
             new TrainingRecipe { BatchSize = 32, EvalBatchSize = 128, MaxSequenceLength = 64, Epochs = 3, MaxSteps = 200, MaxTrainExamples = 0, MaxEvalExamples = 0 },
             new long[] { 0 }),
+        // instruct: instruction tuning of a decoder on the generation tasks (math, code). Long enough sequences for a worked
+        // solution or a program (tiny-llama has 256 positions), many epochs over the small embedded code set, a step cap so
+        // the 2,000 math problems take a few epochs; smaller batches, as instruction-tuning recipes use.
+        new Profile("instruct", "instruction tuning on the generation tasks: batch 16, 256 tokens, up to 40 epochs or 400 steps",
+            new TrainingRecipe { BatchSize = 16, EvalBatchSize = 64, MaxSequenceLength = 256, Epochs = 40, MaxSteps = 400, WarmupFraction = 0.03 },
+            new long[] { 0 }),
         new Profile("paper", "three seeds and three full epochs per task (no step cap): mean ± std for a paper table; about 10× the default's time",
             new TrainingRecipe { BatchSize = 32, EvalBatchSize = 128, MaxSequenceLength = 64, Epochs = 3, MaxSteps = 0 },
             new long[] { 0, 1, 2 }),

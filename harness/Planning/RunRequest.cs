@@ -32,6 +32,11 @@ public sealed record RunRequest
     /// recorded in those cells' keys and results; text cells are unaffected. Off by default.
     /// </summary>
     public bool Augment { get; init; }
+    /// <summary>
+    /// <c>--train-on-inputs</c>: generation tasks take the loss on the prompt's tokens as well as the response's (off by
+    /// default: response tokens only). Recorded in those cells' keys and results, since it changes method rankings.
+    /// </summary>
+    public bool TrainOnInputs { get; init; }
     /// <summary><c>method.setting=value</c> overrides (<c>lora.rank=16</c>, <c>*.learning_rate=1e-3</c>).</summary>
     public IReadOnlyList<string> Settings { get; init; } = Array.Empty<string>();
 }

@@ -136,6 +136,19 @@ public sealed class ZooBackboneSource : IBackboneSource
         return encoder;
     }
 
+    public bool IsDecoder => decoder;
+    public IDecoderTokenizer? DecoderTokenizer => tokenizer as IDecoderTokenizer;
+
+    /// <summary>A fresh decoder with its LM head; for the random-init control the untied head is re-drawn too (a tied one is the table).</summary>
+    public SequenceClassifier CreateLanguageModel(Device device)
+    {
+        if (!decoder) throw new NotSupportedException($"{Id} is not a decoder: generation tasks need a causal LM such as tiny-llama.");
+        var loaded = zoo.LoadDecoder(idOrPath, device, withLmHead: true);
+        var head = new LanguageModelHead(loaded.Backbone, loaded.UntiedLmHeadWeight);
+        if (randomInit) { DecoderInitialisation.Apply(loaded.Backbone); DecoderInitialisation.Apply(head); }
+        return SequenceClassifier.WithHead(loaded.Backbone, head);
+    }
+
     public EncodedText Encode(string textA, string? textB, int maxLength)
     {
         if (tokenizer is null) throw new NotSupportedException($"{Id} reads {InputModality.ToString().ToLowerInvariant()}s, not text.");

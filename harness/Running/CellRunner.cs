@@ -5,6 +5,7 @@ using PeftBench.Core.Methods;
 using PeftBench.Core.Models;
 using PeftBench.Core.Seeding;
 using PeftBench.Core.Tasks;
+using PeftBench.Core.Tokenization;
 using PeftBench.Harness.Planning;
 using PeftBench.Harness.Probes;
 using PeftBench.Reports;
@@ -67,10 +68,12 @@ public sealed class CellRunner(IMemoryProbe memory)
 
         var primary = cell.Task.Primary;
         var devSplit = splits[cell.Task.ModelSelectionSplit ?? primary.Split];
-        var devLimit = Math.Min(recipe.MaxEvalExamples > 0 ? recipe.MaxEvalExamples : int.MaxValue, DevCurveMaxExamples);
+        var devLimit = Math.Min(recipe.MaxEvalExamples > 0 ? recipe.MaxEvalExamples : int.MaxValue,
+            cell.Task.IsGeneration ? GenerationDevCurveMaxExamples : DevCurveMaxExamples);
         double DevScore()
         {
-            var p = Evaluator.Predict(model, devSplit, devLimit, recipe.EvalBatchSize, isRegression, device);
+            // Sampling tasks draw from a generator of their own, so dev points change nothing in training.
+            var p = Predict(cell, model, devSplit, devLimit, seeds.Generator("dev-generation"), device).Predictions;
             return primary.Compute(p.Values, devSplit.Labels.Take(p.Values.Length).ToList());
         }
         var outcome = Trainer.Train(model, attachment, splits["train"], isRegression, recipe, seeds, device, onStep, DevScore,
@@ -91,32 +94,65 @@ public sealed class CellRunner(IMemoryProbe memory)
         var eval = Stopwatch.StartNew();
         var metrics = new Dictionary<string, double>();
         ExampleScores? examples = null;
+        List<GeneratedSample>? samples = null;
         double inferSeconds = 0; int inferExamples = 0;
+        double? generatedTokensPerSecond = null;
         var evalSplits = cell.Task.Metrics.Select(m => m.Split).Distinct().ToList();
         foreach (var split in evalSplits)
         {
-            var predictions = Evaluator.Predict(model, splits[split], recipe.MaxEvalExamples, recipe.EvalBatchSize, isRegression, device);
+            var (predictions, pass) = Predict(cell, model, splits[split], recipe.MaxEvalExamples, seeds.Generator("generation"), device);
             inferSeconds += predictions.TimedSeconds; inferExamples += predictions.TimedExamples;
             var gold = splits[split].Labels.Take(predictions.Values.Length).ToList();
             foreach (var metric in cell.Task.Metrics.Where(m => m.Split == split))
                 metrics[metric.Name] = metric.Compute(predictions.Values, gold);
-            if (split == primary.Split && !isRegression && gold.Count <= MaxStoredExamples)
+            if (split != primary.Split || isRegression || gold.Count > MaxStoredExamples) continue;
+            if (pass is null)
                 examples = new ExampleScores(split, "accuracy", gold.Select((g, i) => predictions.Values[i] == g ? 1.0 : 0.0).ToList());
+            else
+            {
+                // Per example: the fraction of its samples judged correct (exact match with one greedy sample; pass@1's estimate).
+                var n = cell.Task.Generation!.Samples;
+                examples = new ExampleScores(split, primary.Name, predictions.Values.Select(v => (double)v / n).ToList());
+                samples = Samples(splits[split] as GenerationSplit, pass, n);
+                generatedTokensPerSecond = pass.GeneratedTokensPerSecond;
+            }
         }
         eval.Stop();
 
         double? merged = null;
         if (cell.Method.CanMerge && model.TryMerge())
         {
-            var p = Evaluator.Predict(model, splits[evalSplits[0]], recipe.MaxEvalExamples, recipe.EvalBatchSize, isRegression, device);
-            merged = p.ExamplesPerSecond;
+            var limit = cell.Task.IsGeneration ? Math.Min(recipe.MaxEvalExamples > 0 ? recipe.MaxEvalExamples : int.MaxValue, GenerationDevCurveMaxExamples) : recipe.MaxEvalExamples;
+            merged = Predict(cell, model, splits[evalSplits[0]], limit, seeds.Generator("generation"), device).Predictions.ExamplesPerSecond;
             model.Unmerge();
         }
 
         var inference = inferSeconds > 0 ? inferExamples / inferSeconds : double.NaN;
-        return Result(cell, provenance, CellStatus.Ok, null, metrics, parameters, Measure(outcome, setup, eval.Elapsed.TotalSeconds, inference, merged, total), cell.Task)
-            with { RankAllocation = Allocation(attachment.Report()), History = [.. outcome.History], Examples = examples };
+        var measurements = Measure(outcome, setup, eval.Elapsed.TotalSeconds, inference, merged, total) with { GeneratedTokensPerSecond = generatedTokensPerSecond };
+        return Result(cell, provenance, CellStatus.Ok, null, metrics, parameters, measurements, cell.Task)
+            with { RankAllocation = Allocation(attachment.Report()), History = [.. outcome.History], Examples = examples, Generations = samples };
     }
+
+    /// <summary>
+    /// Predictions on one split: classes or values for classification and regression; for a generation task, each
+    /// example's count of continuations its judge accepted (with the continuations themselves).
+    /// </summary>
+    internal (Predictions Predictions, GenerationPass? Pass) Predict(PlannedCell cell, SequenceClassifier model, IEncodedSplit split, int limit, TorchSharp.torch.Generator generator, Device device)
+    {
+        var recipe = cell.Profile.Recipe;
+        if (cell.Task.Generation is not { } generation)
+            return (Evaluator.Predict(model, split, limit, recipe.EvalBatchSize, cell.Task.Head.IsRegression, device), null);
+        var pass = GenerationEvaluator.Generate(model, (GenerationSplit)split, limit, recipe.EvalBatchSize, generation, Tokenizer(cell), generator, device);
+        return (pass.Predictions, pass);
+    }
+
+    private static IDecoderTokenizer Tokenizer(PlannedCell cell) => cell.Model.DecoderTokenizer
+        ?? throw new InvalidOperationException($"{cell.Task.Id} is a generation task; {cell.Model.Id} has no decoder tokenizer.");
+
+    /// <summary>The first <see cref="StoredGenerations"/> examples of a split as generated (the first sample of each), for reading a cell's output.</summary>
+    private static List<GeneratedSample>? Samples(GenerationSplit? split, GenerationPass pass, int samples) => split is null ? null
+        : Enumerable.Range(0, Math.Min(StoredGenerations, pass.Continuations.Count))
+            .Select(i => new GeneratedSample(i, split.Examples[i].Prompt, pass.Continuations[i][0], (int)pass.Predictions.Values[i], samples)).ToList();
 
     /// <summary>
     /// The cell's model before training, exactly as <see cref="Run"/> builds it from the cell seed: the pretrained
@@ -124,12 +160,14 @@ public sealed class CellRunner(IMemoryProbe memory)
     /// it asks), the head trainable, the cell's precision. The merge step rebuilds cells through this, so that the
     /// method's init it compares against is bit-identical to the one training started from.
     /// </summary>
-    internal (SequenceClassifier Model, MethodAttachment Attachment) CreateModel(PlannedCell cell, SeedTree seeds, Device device)
+    public (SequenceClassifier Model, MethodAttachment Attachment) CreateModel(PlannedCell cell, SeedTree seeds, Device device)
     {
         seeds.SeedGlobal("backbone");
-        var model = new SequenceClassifier(cell.Model.CreateBackbone(device), cell.Task.Head.Outputs, cell.Model.HeadDropout, device);
+        // A generation cell keeps the decoder's pretrained LM head; a classification cell gets a new head drawn from the seed.
+        var model = cell.Task.IsGeneration ? cell.Model.CreateLanguageModel(device)
+            : new SequenceClassifier(cell.Model.CreateBackbone(device), cell.Task.Head.Outputs, cell.Model.HeadDropout, device);
         seeds.SeedGlobal("head");
-        ReinitialiseHead(model);
+        if (!cell.Task.IsGeneration) ReinitialiseHead(model);
         var context = new MethodContext(device, seeds.Generator("adapter-init"))
         {
             Calibration = maxExamples => CalibrationBatches(cell, seeds, device, maxExamples)
@@ -140,13 +178,14 @@ public sealed class CellRunner(IMemoryProbe memory)
                 cell.Task.Head.IsRegression),
         };
         var attachment = cell.Method.Apply(model, cell.Config, context);
-        model.SetHeadTrainable(true);
+        // The LM head stays as the method left it (frozen, or trained with the embeddings it is tied to).
+        if (!cell.Task.IsGeneration) model.SetHeadTrainable(true);
         cell.Precision.ApplyTo(model);
         return (model, attachment);
     }
 
     /// <summary>Positions left for the text: soft prompts and key/value prefixes take some from the position table.</summary>
-    internal static int TextRoom(PlannedCell cell, SequenceClassifier model) =>
+    public static int TextRoom(PlannedCell cell, SequenceClassifier model) =>
         cell.Model.MaxSequenceLength - (int)(model.Sites.InputEmbeddings?.AddedPositions ?? 0) - (int)model.Sites.PrefixPositions;
 
     /// <summary>The cell's task data (cached per task and data folder).</summary>
@@ -159,6 +198,10 @@ public sealed class CellRunner(IMemoryProbe memory)
 
     /// <summary>Dev points of the training curve use at most this many examples (the final metrics use the whole split).</summary>
     public const int DevCurveMaxExamples = 1000;
+    /// <summary>Generation tasks decode token by token, so their dev points (and the merged-speed pass) use fewer examples.</summary>
+    public const int GenerationDevCurveMaxExamples = 64;
+    /// <summary>Generated examples stored in a generation cell's result, for reading what the model wrote.</summary>
+    public const int StoredGenerations = 8;
     /// <summary>Per-example scores (for the paired bootstrap in reports) are stored for splits up to this size.</summary>
     public const int MaxStoredExamples = 20_000;
 
@@ -203,21 +246,23 @@ public sealed class CellRunner(IMemoryProbe memory)
     /// Every split of the cell's task prepared for its backbone (cached per task, data folder, model and text length):
     /// text tokenized to the room the model leaves, images and audio preprocessed as <see cref="Prepare"/> says.
     /// </summary>
-    internal IReadOnlyDictionary<string, IEncodedSplit> Encode(PlannedCell cell, int modelRoom)
+    public IReadOnlyDictionary<string, IEncodedSplit> Encode(PlannedCell cell, int modelRoom)
     {
         var maxLength = cell.Model.InputModality == Modality.Text ? MaxTextLength(cell, modelRoom) : 0;
-        var key = $"{cell.Task.Id}|{cell.Data.DataDirectory}|{cell.Model.Id}|{cell.Model.Sha256}|{maxLength}";
+        var key = $"{cell.Task.Id}|{cell.Data.DataDirectory}|{cell.Model.Id}|{cell.Model.Sha256}|{maxLength}"
+            + (cell.Task.IsGeneration ? $"|room {modelRoom}|train-on-inputs {cell.TrainOnInputs}" : "");
         if (encoded.TryGetValue(key, out var cached)) return cached;
         var data = Data(cell);
-        var result = new Dictionary<string, IEncodedSplit> { ["train"] = Prepare(data.Train, cell.Model, maxLength) };
-        foreach (var (name, examples) in data.Evaluation) result[name] = Prepare(examples, cell.Model, maxLength);
+        var result = new Dictionary<string, IEncodedSplit> { ["train"] = Prepare(data.Train, cell, modelRoom) };
+        foreach (var (name, examples) in data.Evaluation) result[name] = Prepare(examples, cell, modelRoom);
         encoded[key] = result;
         return result;
     }
 
     /// <summary>Examples prepared for a cell's backbone (text to at most the tokens <see cref="MaxTextLength"/> leaves).</summary>
-    internal static IEncodedSplit Prepare(IReadOnlyList<Example> examples, PlannedCell cell, int modelRoom) =>
-        Prepare(examples, cell.Model, cell.Model.InputModality == Modality.Text ? MaxTextLength(cell, modelRoom) : 0);
+    internal static IEncodedSplit Prepare(IReadOnlyList<Example> examples, PlannedCell cell, int modelRoom) => cell.Task.Generation is { } generation
+        ? new GenerationSplit(examples, Tokenizer(cell), MaxTextLength(cell, modelRoom), modelRoom, generation.MaxNewTokens, cell.TrainOnInputs)
+        : Prepare(examples, cell.Model, cell.Model.InputModality == Modality.Text ? MaxTextLength(cell, modelRoom) : 0);
 
     /// <summary>
     /// Examples as the backbone reads them: tokenized (<see cref="EncodedSplit"/>), images brought to its channels and
@@ -242,7 +287,7 @@ public sealed class CellRunner(IMemoryProbe memory)
     private static JsonObject RecipeJson(PlannedCell cell)
     {
         var recipe = cell.Profile.Recipe.ToJson();
-        if (Planner.InputSettings(cell.Task, cell.Model, cell.Augment) is { } input) recipe["input"] = input;
+        if (Planner.InputSettings(cell.Task, cell.Model, cell.Augment, cell.TrainOnInputs) is { } input) recipe["input"] = input;
         return recipe;
     }
 

@@ -62,8 +62,7 @@ public static class Trainer
         void TrainingMode() { if (zerothOrder is null) model.train(); else model.eval(); }
         Tensor Loss(ModelInputs batch, Tensor labels)
         {
-            var output = model.call(batch);
-            var loss = isRegression ? F.mse_loss(output.squeeze(-1), labels) : F.cross_entropy(output, labels);
+            var loss = TaskLoss.Of(model.call(batch), labels, isRegression);
             return attachment.AuxiliaryLoss() is { } aux ? loss + aux : loss;
         }
         double LossWithoutGraph(ModelInputs batch, Tensor labels)

@@ -11,6 +11,12 @@ public abstract record ModelInputs
 /// <summary>A token batch: ids, mask and segment ids, each [B, T].</summary>
 public sealed record TokenBatch(Tensor InputIds, Tensor AttentionMask, Tensor? TokenTypeIds) : ModelInputs
 {
+    /// <summary>
+    /// [B, T], 1 where hidden-state interventions (LoReFT) act; null: every real token. Prompt → response batches set it
+    /// to the prompt tokens, as pyreft does, so that the response a model is trained on is not itself intervened on.
+    /// </summary>
+    public Tensor? InterventionMask { get; init; }
+
     public override long BatchSize => InputIds.shape[0];
 }
 

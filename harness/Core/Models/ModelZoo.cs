@@ -29,7 +29,11 @@ public sealed record ModelInfo(string Id, string Folder, EncoderConfig Config, s
 public sealed record LoadedModel(ModelInfo Info, BertEncoder Encoder, ITextTokenizer Tokenizer, IReadOnlyList<string> IgnoredKeys);
 
 /// <summary>A ready decoder backbone (no LM head) with the tokenizer of its own folder; <see cref="Sha256"/> null for a folder given by path.</summary>
-public sealed record LoadedDecoderModel(string Id, string Folder, string? Sha256, bool Shipped, DecoderBackbone Backbone, IDecoderTokenizer Tokenizer);
+public sealed record LoadedDecoderModel(string Id, string Folder, string? Sha256, bool Shipped, DecoderBackbone Backbone, IDecoderTokenizer Tokenizer)
+{
+    /// <summary>The checkpoint's <c>lm_head.weight</c> when asked for and the config does not tie it to the embeddings; else null.</summary>
+    public Tensor? UntiedLmHeadWeight { get; init; }
+}
 
 /// <summary>
 /// Resolves a model id to weights: a shipped id (<c>tiny-bert</c>) names <c>&lt;AppContext.BaseDirectory&gt;/zoo/&lt;id&gt;/</c>,
@@ -83,7 +87,8 @@ public sealed class ModelZoo
     /// A decoder (<c>tiny-llama</c> or a decoder folder by path) as a bare backbone with its own tokenizer; shipped ones
     /// are checksum-verified first. Classification cells put the last-token <c>score</c> head on it.
     /// </summary>
-    public LoadedDecoderModel LoadDecoder(string idOrPath, Device? device = null)
+    /// <param name="withLmHead">Also load an untied <c>lm_head.weight</c> (generation cells); a tied head is the embedding table.</param>
+    public LoadedDecoderModel LoadDecoder(string idOrPath, Device? device = null, bool withLmHead = false)
     {
         string id, folder;
         string? sha = null;
@@ -100,6 +105,11 @@ public sealed class ModelZoo
         {
             folder = Path.GetFullPath(idOrPath);
             id = Path.GetFileName(folder.TrimEnd('/'));
+        }
+        if (withLmHead && !HfDecoderLoader.ReadConfig(folder).TieWordEmbeddings)
+        {
+            var causal = HfDecoderLoader.LoadCausalLm(folder, device).Model;
+            return new LoadedDecoderModel(id, folder, sha, shipped, causal.Backbone, DecoderTokenizers.FromFolder(folder)) { UntiedLmHeadWeight = causal.LmHeadWeight };
         }
         var loaded = HfDecoderLoader.LoadBackbone(folder, device);
         return new LoadedDecoderModel(id, folder, sha, shipped, loaded.Backbone, DecoderTokenizers.FromFolder(folder));

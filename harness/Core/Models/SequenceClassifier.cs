@@ -30,6 +30,9 @@ public sealed class SequenceClassifier : nn.Module<ModelInputs, Tensor>
     /// <summary>The backbone alone, with no head (<c>params</c> without <c>--num-labels</c>); it cannot be run.</summary>
     public static SequenceClassifier Headless(Backbone backbone) => new(backbone, new NoHead(), 0);
 
+    /// <summary>A backbone with a head it comes with: a decoder's pretrained LM head for generation cells (<see cref="LanguageModelHead"/>).</summary>
+    public static SequenceClassifier WithHead(Backbone backbone, SequenceHead head) => new(backbone, head, 0);
+
     private SequenceClassifier(Backbone backbone, SequenceHead head, long outputs) : base(nameof(SequenceClassifier))
     {
         this.backbone = backbone;

@@ -58,30 +58,40 @@ public sealed class CausalLm : nn.Module<Tensor, Tensor, Tensor>
     /// end-of-sequence id padded afterwards (as transformers' <c>generate</c>). Sampling draws from
     /// <paramref name="generator"/> only, so a seed fixes the output; with and without the cache the tokens are the same.
     /// </summary>
-    public Tensor Generate(Tensor inputIds, Tensor attentionMask, GenerationOptions options, Generator? generator = null)
+    public Tensor Generate(Tensor inputIds, Tensor attentionMask, GenerationOptions options, Generator? generator = null) =>
+        Generate(backbone, Logits, inputIds, attentionMask, options, generator);
+
+    /// <summary>
+    /// The generation loop of <see cref="Generate(Tensor, Tensor, GenerationOptions, Generator?)"/> for any decoder
+    /// backbone and head: <paramref name="logits"/> maps hidden states [B, 1, d] to logits [B, 1, vocab] (an LM head,
+    /// tied or not, over a backbone carrying a method's adapters, prompts or prefixes).
+    /// </summary>
+    public static Tensor Generate(DecoderBackbone backbone, Func<Tensor, Tensor> logits, Tensor inputIds, Tensor attentionMask,
+        GenerationOptions options, Generator? generator = null)
     {
         var problems = options.Validate().ToList();
         if (problems.Count > 0) throw new ArgumentException(string.Join(" ", problems));
         if (inputIds.dim() != 2 || !inputIds.shape.SequenceEqual(attentionMask.shape))
             throw new ArgumentException($"input ids [{string.Join(", ", inputIds.shape)}] and attention mask [{string.Join(", ", attentionMask.shape)}] must both be [B, T].");
+        var config = backbone.Config;
         using var outer = NewDisposeScope();
         using var _ = no_grad();
         if (attentionMask.select(1, -1).to_type(ScalarType.Int64).min().item<long>() == 0)
             throw new ArgumentException("every prompt must end with a real token: pad prompts on the left for generation.");
-        var eos = options.EosTokenIds ?? Config.EosTokenIds;
-        var pad = options.PadTokenId ?? Config.PadTokenId ?? (eos.Count > 0 ? eos[0] : 0);
+        var eos = options.EosTokenIds ?? config.EosTokenIds;
+        var pad = options.PadTokenId ?? config.PadTokenId ?? (eos.Count > 0 ? eos[0] : 0);
         var eosTensor = tensor(eos.ToList().Select(i => (long)i).ToArray(), device: inputIds.device);
         long batch = inputIds.shape[0];
         var sequences = inputIds.to_type(ScalarType.Int64);
         var mask = attentionMask.to_type(ScalarType.Int64);
         var finished = zeros(batch, dtype: ScalarType.Bool, device: inputIds.device);
-        using var cache = options.UseCache ? new KeyValueCache(Config.NumHiddenLayers) : null;
+        using var cache = options.UseCache ? new KeyValueCache(config.NumHiddenLayers) : null;
         var (stepIds, stepMask) = (sequences, mask);
         for (int step = 0; step < options.MaxNewTokens; step++)
         {
             using var scope = NewDisposeScope();
             var hidden = cache is null ? backbone.Decode(sequences, mask, null) : backbone.Decode(stepIds, stepMask, cache);
-            var last = Logits(hidden.narrow(1, hidden.shape[1] - 1, 1)).squeeze(1).to_type(ScalarType.Float32);
+            var last = logits(hidden.narrow(1, hidden.shape[1] - 1, 1)).squeeze(1).to_type(ScalarType.Float32);
             var next = NextTokens(last, options, generator).masked_fill(finished, pad);
             if (eos.Count > 0) finished = finished.logical_or(isin(next, eosTensor));
             stepIds = next.unsqueeze(1);
@@ -114,7 +124,8 @@ public sealed class CausalLm : nn.Module<Tensor, Tensor, Tensor>
             drop.select(1, -1).fill_(false);
             scores = scores.masked_fill(drop.scatter(1, order, drop), float.NegativeInfinity);
         }
-        return multinomial(scores.softmax(-1), 1, generator: generator).squeeze(1);
+        // Drawn on the CPU from the (CPU) generator: the same tokens on every device, and no generator/device mismatch on CUDA.
+        return multinomial(scores.softmax(-1).cpu(), 1, generator: generator).squeeze(1).to(logits.device);
     }
 }
 

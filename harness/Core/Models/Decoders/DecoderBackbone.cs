@@ -34,7 +34,7 @@ public abstract class DecoderBackbone : Backbone
 
     public override Tensor Forward(ModelInputs inputs) => inputs switch
     {
-        TokenBatch t => Decode(t.InputIds, t.AttentionMask, null),
+        TokenBatch t => Decode(t.InputIds, t.AttentionMask, null, t.InterventionMask),
         _ => throw new ArgumentException($"{ModelType} reads token batches, not {inputs.GetType().Name}."),
     };
 
@@ -45,7 +45,11 @@ public abstract class DecoderBackbone : Backbone
     /// call only. Position ids start after a key/value prefix (<see cref="SiteRegistry.PrefixPositions"/>), as Hugging
     /// Face's decoders number tokens after <c>past_key_values</c>.
     /// </summary>
-    public Tensor Decode(Tensor inputIds, Tensor attentionMask, KeyValueCache? cache)
+    /// <param name="interventionMask">
+    /// Where hidden-state interventions act, when not on every real token: a prompt → response batch passes its prompt
+    /// tokens, as pyreft intervenes on prompt positions only (so training and generation intervene on the same positions).
+    /// </param>
+    public Tensor Decode(Tensor inputIds, Tensor attentionMask, KeyValueCache? cache, Tensor? interventionMask = null)
     {
         if (!inputIds.shape.SequenceEqual(attentionMask.shape))
             throw new ArgumentException($"input ids [{string.Join(", ", inputIds.shape)}] and attention mask [{string.Join(", ", attentionMask.shape)}] must have the same shape.");
@@ -58,7 +62,12 @@ public abstract class DecoderBackbone : Backbone
         var positions = (fullMask.to_type(ScalarType.Int64).cumsum(1) - 1).clamp_min(0).narrow(1, fullMask.shape[1] - length, length)
             + Sites.PrefixPositions;
         var bias = AttentionBias(fullMask, length, tokens.dtype, Config.SlidingWindow);
-        var hidden = RunBlocks(tokens, positions, bias, cache, first ? mask : null);
+        var interventions = interventionMask is null ? mask
+            : interventionMask.shape[1] == mask.shape[1] ? interventionMask
+            // A soft prompt spliced positions in after the first token: interventions do not act on them.
+            : cat(new[] { interventionMask.narrow(1, 0, 1), zeros(interventionMask.shape[0], mask.shape[1] - interventionMask.shape[1], dtype: interventionMask.dtype, device: interventionMask.device),
+                interventionMask.narrow(1, 1, interventionMask.shape[1] - 1) }, 1);
+        var hidden = RunBlocks(tokens, positions, bias, cache, first ? interventions : null);
         cache?.Advance(fullMask);
         return hidden;
     }
