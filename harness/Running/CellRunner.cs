@@ -92,15 +92,40 @@ public sealed class CellRunner(IMemoryProbe memory)
         }
 
         var eval = Stopwatch.StartNew();
+        var scores = Evaluate(cell, model, splits, seeds, device);
+        eval.Stop();
+        var evalSplits = cell.Task.Metrics.Select(m => m.Split).Distinct().ToList();
+
+        double? merged = null;
+        if (cell.Method.CanMerge && model.TryMerge())
+        {
+            var limit = cell.Task.IsGeneration ? Math.Min(recipe.MaxEvalExamples > 0 ? recipe.MaxEvalExamples : int.MaxValue, GenerationDevCurveMaxExamples) : recipe.MaxEvalExamples;
+            merged = Predict(cell, model, splits[evalSplits[0]], limit, seeds.Generator("generation"), device).Predictions.ExamplesPerSecond;
+            model.Unmerge();
+        }
+
+        var measurements = Measure(outcome, setup, eval.Elapsed.TotalSeconds, scores.ExamplesPerSecond, merged, total) with { GeneratedTokensPerSecond = scores.GeneratedTokensPerSecond };
+        return Result(cell, provenance, CellStatus.Ok, null, scores.Metrics, parameters, measurements, cell.Task)
+            with { RankAllocation = Allocation(attachment.Report()), History = [.. outcome.History], Examples = scores.Examples, Generations = scores.Generations };
+    }
+
+    /// <summary>What evaluating a model on every metric split gives: the metrics, per-example scores and, for generation, samples and speed.</summary>
+    private sealed record Scores(Dictionary<string, double> Metrics, ExampleScores? Examples, List<GeneratedSample>? Generations,
+        double ExamplesPerSecond, double? GeneratedTokensPerSecond);
+
+    /// <summary>Every metric of the task on its split (each split predicted once), in eval mode without gradients.</summary>
+    private Scores Evaluate(PlannedCell cell, SequenceClassifier model, IReadOnlyDictionary<string, IEncodedSplit> splits, SeedTree seeds, Device device)
+    {
+        var primary = cell.Task.Primary;
+        var isRegression = cell.Task.Head.IsRegression;
         var metrics = new Dictionary<string, double>();
         ExampleScores? examples = null;
         List<GeneratedSample>? samples = null;
         double inferSeconds = 0; int inferExamples = 0;
         double? generatedTokensPerSecond = null;
-        var evalSplits = cell.Task.Metrics.Select(m => m.Split).Distinct().ToList();
-        foreach (var split in evalSplits)
+        foreach (var split in cell.Task.Metrics.Select(m => m.Split).Distinct())
         {
-            var (predictions, pass) = Predict(cell, model, splits[split], recipe.MaxEvalExamples, seeds.Generator("generation"), device);
+            var (predictions, pass) = Predict(cell, model, splits[split], cell.Profile.Recipe.MaxEvalExamples, seeds.Generator("generation"), device);
             inferSeconds += predictions.TimedSeconds; inferExamples += predictions.TimedExamples;
             var gold = splits[split].Labels.Take(predictions.Values.Length).ToList();
             foreach (var metric in cell.Task.Metrics.Where(m => m.Split == split))
@@ -117,21 +142,82 @@ public sealed class CellRunner(IMemoryProbe memory)
                 generatedTokensPerSecond = pass.GeneratedTokensPerSecond;
             }
         }
-        eval.Stop();
-
-        double? merged = null;
-        if (cell.Method.CanMerge && model.TryMerge())
-        {
-            var limit = cell.Task.IsGeneration ? Math.Min(recipe.MaxEvalExamples > 0 ? recipe.MaxEvalExamples : int.MaxValue, GenerationDevCurveMaxExamples) : recipe.MaxEvalExamples;
-            merged = Predict(cell, model, splits[evalSplits[0]], limit, seeds.Generator("generation"), device).Predictions.ExamplesPerSecond;
-            model.Unmerge();
-        }
-
-        var inference = inferSeconds > 0 ? inferExamples / inferSeconds : double.NaN;
-        var measurements = Measure(outcome, setup, eval.Elapsed.TotalSeconds, inference, merged, total) with { GeneratedTokensPerSecond = generatedTokensPerSecond };
-        return Result(cell, provenance, CellStatus.Ok, null, metrics, parameters, measurements, cell.Task)
-            with { RankAllocation = Allocation(attachment.Report()), History = [.. outcome.History], Examples = examples, Generations = samples };
+        return new Scores(metrics, examples, samples, inferSeconds > 0 ? inferExamples / inferSeconds : double.NaN, generatedTokensPerSecond);
     }
+
+    /// <summary>
+    /// The reference a generation task's table needs (where a classification task has the majority class): the pretrained
+    /// decoder itself, no method and no training, decoded and judged exactly as the cells are. It shows what fine-tuning
+    /// added; on the math tasks the tiny decoder's arithmetic pretraining alone may score. Keyed by what decides its numbers
+    /// (task, data, model weights, evaluation recipe, decoding, device, threads) and by seed 0, whose generator samples.
+    /// </summary>
+    public CellResult ZeroShot(PlannedCell cell)
+    {
+        var key = ZeroShotKey(cell);
+        var started = EnvironmentProbe.Capture(cell.RunsOn, cell.Threads, 0, cell.Precision.Description);
+        var reference = cell with { Seed = 0, Key = key };
+        var total = Stopwatch.StartNew();
+        try
+        {
+            torch.set_num_threads(cell.Threads);
+            var device = torch.device(cell.RunsOn);
+            var seeds = new SeedTree(0);
+            memory.Reset();
+            seeds.SeedGlobal("backbone");
+            using var model = cell.Model.CreateLanguageModel(device);
+            model.FreezeAll();
+            cell.Precision.ApplyTo(model);
+            var splits = Encode(reference, TextRoom(reference, model));
+            var eval = Stopwatch.StartNew();
+            var scores = Evaluate(reference, model, splits, seeds, device);
+            var measurements = new Measurements
+            {
+                PeakMemoryBytes = memory.PeakBytes(), PeakMemorySource = memory.Source, InferenceExamplesPerSecond = scores.ExamplesPerSecond,
+                GeneratedTokensPerSecond = scores.GeneratedTokensPerSecond, EvalSeconds = eval.Elapsed.TotalSeconds, TotalSeconds = total.Elapsed.TotalSeconds,
+            };
+            return ReferenceResult(reference, started, CellStatus.Ok, null, scores.Metrics, measurements) with { Examples = scores.Examples, Generations = scores.Generations };
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return ReferenceResult(reference, started, CellStatus.Failed, $"{e.GetType().Name}: {e.Message}", new(), null);
+        }
+    }
+
+    public const string ZeroShotMethodId = "zero-shot";
+
+    public string ZeroShotKey(PlannedCell cell) => "ref-" + Planning.CellKey.Compute(ZeroShotIdentity(cell));
+
+    private static JsonObject ZeroShotIdentity(PlannedCell cell) => new()
+    {
+        ["reference"] = ZeroShotMethodId, ["task"] = cell.Task.Id, ["task_version"] = cell.Task.Version, ["data"] = cell.Task.Data.Describe(cell.Data),
+        ["model"] = cell.Model.Id, ["model_sha256"] = cell.Model.Sha256,
+        ["max_eval_examples"] = cell.Profile.Recipe.MaxEvalExamples, ["eval_batch_size"] = cell.Profile.Recipe.EvalBatchSize,
+        ["generation"] = cell.Task.Generation?.ToJson(), ["device"] = cell.Device, ["threads"] = cell.Threads,
+    };
+
+    private static CellResult ReferenceResult(PlannedCell cell, Provenance provenance, string status, string? error, Dictionary<string, double> metrics, Measurements? measurements) => new()
+    {
+        Key = cell.Key,
+        Status = status,
+        Error = error,
+        Cell = new CellSpec
+        {
+            Task = cell.Task.Id, TaskVersion = cell.Task.Version, Model = cell.Model.Id, ModelSha256 = cell.Model.Sha256,
+            Method = ZeroShotMethodId, MethodFamily = "reference",
+            Config = new JsonObject { ["predicts"] = "the pretrained decoder's own continuation, no training" },
+            Profile = cell.Profile.Id, Recipe = RecipeJson(cell), Device = cell.Device, Threads = cell.Threads, Precision = cell.Precision.Id,
+        },
+        Metrics = metrics,
+        PrimaryMetric = cell.Task.Primary.Name,
+        HigherIsBetter = cell.Task.Metrics.ToDictionary(m => m.Name, m => m.HigherIsBetter),
+        TaskScore = status == CellStatus.Ok ? cell.Task.ScoreOf(metrics) : null,
+        ScoreMetrics = cell.Task.ScoreMetrics.ToList(),
+        Suites = cell.Task.Suites.ToList(),
+        Group = cell.Task.Group,
+        Parameters = new ParameterSummary(),
+        Measurements = measurements,
+        Provenance = provenance,
+    };
 
     /// <summary>
     /// Predictions on one split: classes or values for classification and regression; for a generation task, each

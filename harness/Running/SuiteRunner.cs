@@ -30,14 +30,25 @@ public sealed class SuiteRunner(IAnsiConsole console)
             RunInProcess(plan, pending, finished, adapterDirectory, store);
 
         var results = plan.Cells.Select(c => store.TryRead(c.Key)).OfType<CellResult>().ToList();
-        // One majority-class reference per task (and data source), cheap, recomputed each time.
+        // One reference per task (and data source) and model: the majority class, cheap and recomputed each time; for a
+        // generation task the pretrained decoder decoding untrained (zero-shot), computed once and kept like a cell.
         foreach (var cell in plan.Cells.DistinctBy(c => (c.Task.Id, c.Data.DataDirectory, c.Model.Id)))
         {
-            var reference = MajorityBaseline.Compute(cell.Task, cell.Data, cell.Model.Id, plan.Profile, cell.Device, cell.Threads);
+            var reference = cell.Task.IsGeneration ? ZeroShot(cell, store) : MajorityBaseline.Compute(cell.Task, cell.Data, cell.Model.Id, plan.Profile, cell.Device, cell.Threads);
             store.Write(reference);
             results.Add(reference);
         }
         return results;
+    }
+
+    private CellResult ZeroShot(PlannedCell cell, ResultStore store)
+    {
+        using var memory = MemoryProbes.For(cell.Device);
+        var runner = new CellRunner(memory);
+        var key = runner.ZeroShotKey(cell);
+        if (store.TryRead(key) is { IsOk: true } done) return done;
+        console.MarkupLine($"zero-shot reference: {Markup.Escape(cell.Task.Id)} · {Markup.Escape(cell.Model.Id)}");
+        return runner.ZeroShot(cell);
     }
 
     private void RunInProcess(RunPlan plan, List<PlannedCell> pending, int finished, string? adapterDirectory, ResultStore store)

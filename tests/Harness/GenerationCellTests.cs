@@ -178,8 +178,16 @@ public sealed class GenerationCellTests
     {
         var dir = Directory.CreateTempSubdirectory("peftbench-generation").FullName;
         Assert.That(RunCommand.Execute(Request(GenerationTaskFixtures.GreedyTaskId, "lora", "ia3") with { Out = dir }, Composition, new TestConsole()), Is.EqualTo(ExitCodes.Ok));
-        var cells = ResultJson.ReadFolder(dir).Where(r => r.Cell.Method != MajorityBaseline.MethodId).ToList();
+        var all = ResultJson.ReadFolder(dir);
+        var cells = all.Where(r => r.Cell.Method != CellRunner.ZeroShotMethodId).ToList();
         Assert.That(cells.Select(c => (c.Cell.Method, c.Status)), Is.EquivalentTo(new[] { ("lora", CellStatus.Ok), ("ia3", CellStatus.Ok) }));
+        // The reference of a generation task is the pretrained decoder decoding untrained, not a majority class.
+        var zeroShot = all.Single(r => r.Cell.Method == CellRunner.ZeroShotMethodId);
+        Assert.That((zeroShot.Status, zeroShot.Cell.MethodFamily, zeroShot.Key), Is.EqualTo((CellStatus.Ok, "reference", zeroShot.Key)));
+        Assert.That(zeroShot.Key, Does.StartWith("ref-"));
+        Assert.That(zeroShot.Metrics["exact_match"], Is.InRange(0.0, 1.0));
+        Assert.That(zeroShot.Generations, Has.Count.EqualTo(8));
+        Assert.That(all.Any(r => r.Cell.Method == MajorityBaseline.MethodId), Is.False);
         foreach (var c in cells)
         {
             Assert.That(c.Metrics["exact_match"], Is.InRange(0.0, 1.0));
