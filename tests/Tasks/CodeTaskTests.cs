@@ -39,6 +39,7 @@ public class CodeTaskTests
             Assert.That(generation.Validate(), Is.Empty, id);
             Assert.That(task.Metrics.Select(m => (m.Name, m.Split)), Is.EqualTo(new[] { ("pass@1", "test"), ("pass@10", "test") }), id);
         }
+        Assert.That(Task(MiniCode.Id).Generation!.StopSequences, Is.EqualTo(new[] { "\n# task:" }));
         Assert.That(Task(HumanEval.Id).Generation!.StopSequences, Is.EqualTo(new[] { "\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#" }));
         Assert.That(Suites.TaskIds("code"), Is.EqualTo(new[] { MiniCode.Id }));
         Assert.That(Suites.TaskIds("code-python"), Is.EqualTo(new[] { Mbpp.Id, HumanEval.Id }));
@@ -74,6 +75,15 @@ public class CodeTaskTests
         string[] samples = [example.Response, "return 0", example.Response, "while 1 { }", example.Response];
         Assert.That(Judge(task, example, samples), Is.EqualTo(3), "the judge counts passing samples");
         Assert.That(() => Judge(task, new PromptExample("p", "r"), "return 0"), Throws.ArgumentException.With.Message.Contains("MiniPromptExample"));
+    }
+
+    [Test]
+    public void Mini_tests_tell_programs_apart()
+    {
+        // A problem whose five tests all expect the same value is passed by "return that value"; MiniTasks redraws such tests.
+        var constant = MiniTasks.All().Where(p => p.Tests.Select(t => t.Expected).Distinct().Count() == 1).Select(p => p.Id).ToList();
+        TestContext.Out.WriteLine($"problems whose tests expect one value: {string.Join(", ", constant)}");
+        Assert.That(constant, Is.Empty);
     }
 
     [Test]

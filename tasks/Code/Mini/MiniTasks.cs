@@ -168,6 +168,14 @@ public static class MiniTasks
         string Fill(string text) => text.Replace("{c}", c.ToString(System.Globalization.CultureInfo.InvariantCulture));
         string id = f.Constants == None ? f.Id : f.Id[..^"-c".Length] + "-" + c.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var rng = Seeded.For(Seed, "code/tests/" + id);
+        // Tests that all expect one value are passed by "return that value": draw again (same stream) until they differ.
+        var tests = Tests(f, c, rng);
+        for (int attempt = 0; attempt < 20 && tests.Select(t => t.Expected).Distinct().Count() == 1; attempt++) tests = Tests(f, c, rng);
+        return new MiniProblem(id, Fill(f.Description), f.Parameters, Fill(f.Program), tests);
+    }
+
+    private static List<MiniTestCase> Tests(Family f, int c, Random rng)
+    {
         var tests = new List<MiniTestCase>();
         for (int t = 0; t < TestsPerProblem; t++)
         {
@@ -181,6 +189,6 @@ public static class MiniTasks
             if (f.Parameters.Contains("k")) arguments["k"] = I(k);
             tests.Add(new MiniTestCase(arguments, f.Oracle(x, k, c)));
         }
-        return new MiniProblem(id, Fill(f.Description), f.Parameters, Fill(f.Program), tests);
+        return tests;
     }
 }

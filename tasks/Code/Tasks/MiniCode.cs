@@ -30,7 +30,10 @@ public static class MiniCode
 
     public static TaskSpec Create() => CodeTask.Create(Id, 1,
         "program synthesis in the embedded list language (embedded, 165 train / 55 test problems), pass@1 and pass@10 from 10 samples",
-        CodeSuite.Name, CodeTask.Sampling(MaxNewTokens, Judge), new MiniCodeSource());
+        CodeSuite.Name, CodeTask.Sampling(MaxNewTokens, Judge) with { StopSequences = StopSequences }, new MiniCodeSource());
+
+    /// <summary>A continuation that goes on to write the next task's header is cut there (the header is a comment, but a second program after it is not).</summary>
+    public static IReadOnlyList<string> StopSequences => ["\n# task:"];
 
     /// <summary>How many continuations pass every test of the problem.</summary>
     public static int Judge(PromptExample example, IReadOnlyList<string> continuations)
