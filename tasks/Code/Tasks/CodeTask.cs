@@ -21,6 +21,23 @@ public static class CodeTask
             Generation = generation,
         };
 
+    /// <summary>
+    /// A Python task: each continuation becomes a program (<paramref name="program"/>: the candidate with the problem's
+    /// tests) run by python3 in the sandbox; the data source gets the judge so that its <c>Check</c> refuses the run
+    /// where python3 cannot run. <paramref name="python"/> names the interpreter (null: the system one).
+    /// </summary>
+    public static TaskSpec Python<T>(string id, int version, string description, int maxNewTokens, IReadOnlyList<string> stopSequences, string? python,
+        Func<T, string, string> program, Func<PythonJudge, ITaskDataSource> source) where T : PromptExample
+    {
+        var judge = new PythonJudge(id, python);
+        var generation = Sampling(maxNewTokens, (example, continuations) =>
+        {
+            var typed = As<T>(example);
+            return judge.Passing(continuations.Select(c => program(typed, c)));
+        }) with { StopSequences = stopSequences };
+        return Create(id, version, description, CodeSuite.PythonName, generation, source(judge));
+    }
+
     /// <summary>The decoding of every code task: <see cref="Samples"/> samples at <see cref="Temperature"/>, <see cref="TopP"/>.</summary>
     public static GenerationSpec Sampling(int maxNewTokens, Func<PromptExample, IReadOnlyList<string>, int> judge) =>
         new(maxNewTokens, judge) { Samples = Samples, Temperature = Temperature, TopP = TopP };

@@ -30,19 +30,9 @@ public static class HumanEval
     public static IReadOnlyList<string> StopSequences => ["\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#"];
 
     /// <param name="python">The python3 to run samples with; null finds the system one.</param>
-    public static TaskSpec Create(string? python = null)
-    {
-        var judge = new PythonJudge(Id, python);
-        return CodeTask.Create(Id, 1,
-            "HumanEval (--data-dir: humaneval/HumanEval.jsonl, trained on mbpp/mbpp.jsonl's train split), run by python3 in the sandbox, pass@1 and pass@10 from 10 samples",
-            CodeSuite.PythonName,
-            CodeTask.Sampling(MaxNewTokens, (example, continuations) =>
-            {
-                var problem = CodeTask.As<HumanEvalPromptExample>(example).Problem;
-                return judge.Passing(continuations.Select(problem.Program));
-            }) with { StopSequences = StopSequences },
-            new HumanEvalSource(judge));
-    }
+    public static TaskSpec Create(string? python = null) => CodeTask.Python<HumanEvalPromptExample>(Id, 1,
+        "HumanEval (--data-dir: humaneval/HumanEval.jsonl, trained on mbpp/mbpp.jsonl's train split), run by python3 in the sandbox, pass@1 and pass@10 from 10 samples",
+        MaxNewTokens, StopSequences, python, (example, completion) => example.Problem.Program(completion), judge => new HumanEvalSource(judge));
 
     public static string? Path(DataOptions options) =>
         RealDataFolder.Find(options, Folder) is { } folder ? System.IO.Path.Combine(folder, File) : null;
