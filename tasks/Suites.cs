@@ -1,6 +1,8 @@
 using PeftBench.Tasks.Audio;
 using PeftBench.Tasks.Audio.Tasks;
+using PeftBench.Tasks.Code;
 using PeftBench.Tasks.Glue;
+using PeftBench.Tasks.MathProblems;
 using PeftBench.Tasks.Vision;
 
 namespace PeftBench.Tasks;
@@ -38,6 +40,20 @@ public static class Suites
     public static IReadOnlyList<string> VisionMethods =>
         ["full-ft", "linear-probe", "bitfit", "lora", "houlsby", "adaptformer", "vpt-shallow", "vpt-deep", "ssf"];
 
+    /// <summary>
+    /// The methods the generation suites (math, code) run on a decoder when none are given: full fine-tuning as the
+    /// reference, the reparameterisations, the adapters, and the prompt-side methods the instruction-tuning literature
+    /// compares (LLaMA-Adapter's adaption prompt, LoReFT).
+    /// </summary>
+    public static IReadOnlyList<string> GenerationMethods =>
+        ["full-ft", "lora", "dora", "ia3", "houlsby", "prompt-tuning", "prefix-tuning", "adaption-prompt", "loreft"];
+
+    /// <summary>The decoder the generation suites run on when none is given.</summary>
+    public static IReadOnlyList<string> GenerationModels => ["tiny-llama"];
+
+    /// <summary>The training profile of the generation suites (instruction tuning: response-only loss).</summary>
+    public const string GenerationProfile = "instruct";
+
     public static IReadOnlyList<Suite> Definitions() =>
     [
         new Suite(GlueSuite.Name, "the nine GLUE tasks × the six foundation methods", GlueSuite.TaskIds, FoundationMethods),
@@ -59,6 +75,16 @@ public static class Suites
             Esc50.TaskIds, AudioSuite.DefaultMethods, DefaultModels: AudioSuite.DefaultModels),
         new Suite(AudioSuite.SpeechCommandsName, "Speech Commands v2, 35 words and the 10 commands (--data-dir) × nine methods on tiny-ast",
             SpeechCommands.TaskIds, AudioSuite.DefaultMethods, DefaultModels: AudioSuite.DefaultModels),
+        // Generation: a decoder fine-tuned on prompt → response and scored on what it generates (greedy exact match for
+        // math, pass@k from 10 samples for code). The embedded suites need nothing; the benchmark suites read --data-dir.
+        new Suite(MathSuite.Name, "synthetic multi-step word problems (embedded), exact match of the final answer × the generation methods on tiny-llama",
+            MathSuite.TaskIds, GenerationMethods, DefaultProfile: GenerationProfile, DefaultModels: GenerationModels),
+        new Suite(MathSuite.BenchmarksName, "GSM8K, SVAMP, MAWPS, AQuA-RAT (--data-dir), exact match × the generation methods on tiny-llama",
+            MathSuite.BenchmarkTaskIds, GenerationMethods, DefaultProfile: GenerationProfile, DefaultModels: GenerationModels),
+        new Suite(CodeSuite.Name, "program synthesis in the embedded list language, pass@1 / pass@10 × the generation methods on tiny-llama",
+            CodeSuite.TaskIds, GenerationMethods, DefaultProfile: GenerationProfile, DefaultModels: GenerationModels),
+        new Suite(CodeSuite.PythonName, "MBPP and HumanEval (--data-dir; python3 runs the samples), pass@1 / pass@10 × the generation methods on tiny-llama",
+            CodeSuite.PythonTaskIds, GenerationMethods, DefaultProfile: GenerationProfile, DefaultModels: GenerationModels),
     ];
 
     /// <summary>Suite id → task ids, for reports (suite averages and column order).</summary>

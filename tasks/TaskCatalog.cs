@@ -1,7 +1,9 @@
 using PeftBench.Core.Catalogs;
 using PeftBench.Core.Tasks;
 using PeftBench.Tasks.Audio.Tasks;
+using PeftBench.Tasks.Code.Tasks;
 using PeftBench.Tasks.Glue.Tasks;
+using PeftBench.Tasks.MathProblems.Tasks;
 using PeftBench.Tasks.Vision.Tasks;
 
 namespace PeftBench.Tasks;
@@ -35,5 +37,13 @@ public static class TaskCatalog
         Distance.Create(),
         Cifar100.Create(),
         EuroSat.Create(),
+        WordProblems.Create(),
+        Gsm8k.Create(),
+        Svamp.Create(),
+        Mawps.Create(),
+        AquaRat.Create(),
+        MiniCode.Create(),
+        Mbpp.Create(),
+        HumanEval.Create(),
     ], t => t.Id);
 }
