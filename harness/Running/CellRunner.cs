@@ -99,8 +99,8 @@ public sealed class CellRunner(IMemoryProbe memory)
         double? merged = null;
         if (cell.Method.CanMerge && model.TryMerge())
         {
-            var limit = cell.Task.IsGeneration ? Math.Min(recipe.MaxEvalExamples > 0 ? recipe.MaxEvalExamples : int.MaxValue, GenerationDevCurveMaxExamples) : recipe.MaxEvalExamples;
-            merged = Predict(cell, model, splits[evalSplits[0]], limit, seeds.Generator("generation"), device).Predictions.ExamplesPerSecond;
+            // The same split and batches as the unmerged pass, so that the two speeds compare.
+            merged = Predict(cell, model, splits[evalSplits[0]], recipe.MaxEvalExamples, seeds.Generator("generation"), device).Predictions.ExamplesPerSecond;
             model.Unmerge();
         }
 
@@ -173,6 +173,8 @@ public sealed class CellRunner(IMemoryProbe memory)
             var measurements = new Measurements
             {
                 PeakMemoryBytes = memory.PeakBytes(), PeakMemorySource = memory.Source, InferenceExamplesPerSecond = scores.ExamplesPerSecond,
+                // Nothing trains: the training figures are absent (NaN renders as "—" in tables), not zero.
+                TrainExamplesPerSecond = double.NaN, TrainTokensPerSecond = double.NaN, TrainMsPerStep = double.NaN, FinalTrainLoss = double.NaN, TrainSeconds = double.NaN,
                 GeneratedTokensPerSecond = scores.GeneratedTokensPerSecond, EvalSeconds = eval.Elapsed.TotalSeconds, TotalSeconds = total.Elapsed.TotalSeconds,
             };
             return ReferenceResult(reference, started, CellStatus.Ok, null, scores.Metrics, measurements) with { Examples = scores.Examples, Generations = scores.Generations };
@@ -284,7 +286,7 @@ public sealed class CellRunner(IMemoryProbe memory)
 
     /// <summary>Dev points of the training curve use at most this many examples (the final metrics use the whole split).</summary>
     public const int DevCurveMaxExamples = 1000;
-    /// <summary>Generation tasks decode token by token, so their dev points (and the merged-speed pass) use fewer examples.</summary>
+    /// <summary>Generation tasks decode token by token, so their dev points use fewer examples.</summary>
     public const int GenerationDevCurveMaxExamples = 64;
     /// <summary>Generated examples stored in a generation cell's result, for reading what the model wrote.</summary>
     public const int StoredGenerations = 8;
