@@ -41,7 +41,7 @@ public static class ListCommand
         {
             var t = new Table().Title("tasks").AddColumns("id", "suites", "head", "metrics (primary first)", "description");
             foreach (var task in composition.Tasks.All)
-                t.AddRow(task.Id, string.Join(",", task.Suites), task.Head.IsRegression ? "regression" : $"{task.Head.Outputs} classes",
+                t.AddRow(task.Id, string.Join(",", task.Suites), task.Generation is { } g ? (g.Greedy ? "generation (greedy)" : $"generation ({g.Samples} samples)") : task.Head.IsRegression ? "regression" : $"{task.Head.Outputs} classes",
                     string.Join(", ", task.Metrics.Select(m => m.Name + (m.HigherIsBetter ? "↑" : "↓"))), Markup.Escape(task.Description));
             console.Write(t);
         }

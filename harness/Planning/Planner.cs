@@ -63,7 +63,9 @@ public static class Planner
             foreach (var task in tasks)
                 problems.AddRange(task.Data.Check(data).Select(p => $"{task.Id}: {p}"));
 
-        var settings = ParseSettings(request.Settings, methods, problems);
+        // The suite's settings first, for the methods this run selects; --set comes after them and so wins.
+        var suiteSettings = (suite?.DefaultSettings ?? []).Where(setting => methods.Any(m => SettingTargets(setting, m.Id)));
+        var settings = ParseSettings([.. suiteSettings, .. request.Settings], methods, problems);
 
         var models = new List<IBackboneSource>();
         var modelIds = request.Models.Count > 0 ? request.Models : suite?.DefaultModels ?? Suites.DefaultModels;
@@ -231,6 +233,16 @@ public static class Planner
             else problems.Add($"--seeds: '{s}' is not a non-negative integer or a range like 0-4.");
         }
         return seeds.Distinct().ToList();
+    }
+
+    /// <summary>Whether <c>method.setting=value</c> names <paramref name="methodId"/> (exactly or by a glob).</summary>
+    private static bool SettingTargets(string setting, string methodId)
+    {
+        var eq = setting.IndexOf('=');
+        var dot = eq > 0 ? setting.LastIndexOf('.', eq) : -1;
+        if (dot <= 0) return true; // malformed: let ParseSettings report it
+        var pattern = setting[..dot];
+        return Glob.IsGlob(pattern) ? Glob.Matches(pattern, methodId) : pattern == methodId;
     }
 
     /// <summary>Parses <c>method.setting=value</c>; a <c>*</c> method applies to every selected method that has the setting.</summary>

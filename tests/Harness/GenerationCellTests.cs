@@ -174,6 +174,22 @@ public sealed class GenerationCellTests
     }
 
     [Test]
+    public void TheGenerationSuitesPlanTinyLlamaWithTheirSettingsWhichSetOverrides()
+    {
+        var context = new Composition().PlanningContext();
+        var plan = Planner.Plan(new RunRequest { Suite = "math" }, context);
+        Assert.That(plan.Profile.Id, Is.EqualTo("instruct"));
+        Assert.That(plan.Cells.Select(c => c.Model.Id).Distinct(), Is.EqualTo(new[] { "tiny-llama" }));
+        Assert.That(plan.Cells.Select(c => c.Method.Id), Is.EquivalentTo(PeftBench.Tasks.Suites.GenerationMethods));
+        Assert.That(plan.Cells.Single(c => c.Method.Id == "full-ft").Config.LearningRate, Is.EqualTo(2e-3), "the suite's full-ft rate");
+        Assert.That(plan.Cells.Single(c => c.Method.Id == "lora").Config.LearningRate, Is.EqualTo(2e-3), "LoRA keeps its own default");
+        var overridden = Planner.Plan(new RunRequest { Suite = "math", Methods = ["full-ft"], Settings = ["full-ft.learning_rate=5e-4"] }, context);
+        Assert.That(overridden.Cells.Single().Config.LearningRate, Is.EqualTo(5e-4), "--set wins over the suite");
+        Assert.DoesNotThrow(() => Planner.Plan(new RunRequest { Suite = "code", Methods = ["lora"] }, context), "a suite setting for an unselected method is skipped");
+        Assert.That(Planner.Plan(new RunRequest { Suite = "code" }, context).Cells.All(c => c.Task.IsGeneration && c.NotApplicable is null), Is.True);
+    }
+
+    [Test]
     public void ARunThroughTheCommandWritesGenerationResults()
     {
         var dir = Directory.CreateTempSubdirectory("peftbench-generation").FullName;
