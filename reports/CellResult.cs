@@ -144,6 +144,9 @@ public sealed record Measurements
     public double TrainExamplesPerSecond { get; init; }
     public double TrainTokensPerSecond { get; init; }
     public double TrainMsPerStep { get; init; }
+    /// <summary>Padding positions over all positions the training batches computed; absent in older files.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? TrainPaddingFraction { get; init; }
     public double InferenceExamplesPerSecond { get; init; }
     public double? InferenceExamplesPerSecondMerged { get; init; }
     /// <summary>Generation tasks: tokens generated per second during evaluation (batched, key/value cache, first batch untimed).</summary>

@@ -68,8 +68,9 @@ public sealed class CellRunner(IMemoryProbe memory)
 
         var primary = cell.Task.Primary;
         var devSplit = splits[cell.Task.ModelSelectionSplit ?? primary.Split];
+        // A sampled task decodes every dev prompt Samples times: its dev points read fewer prompts (at least 8).
         var devLimit = Math.Min(recipe.MaxEvalExamples > 0 ? recipe.MaxEvalExamples : int.MaxValue,
-            cell.Task.IsGeneration ? GenerationDevCurveMaxExamples : DevCurveMaxExamples);
+            cell.Task.Generation is { } g ? Math.Max(8, GenerationDevCurveMaxExamples / g.Samples) : DevCurveMaxExamples);
         double DevScore()
         {
             // Sampling tasks draw from a generator of their own, so dev points change nothing in training.
@@ -286,7 +287,7 @@ public sealed class CellRunner(IMemoryProbe memory)
 
     /// <summary>Dev points of the training curve use at most this many examples (the final metrics use the whole split).</summary>
     public const int DevCurveMaxExamples = 1000;
-    /// <summary>Generation tasks decode token by token, so their dev points use fewer examples.</summary>
+    /// <summary>Generation tasks decode token by token, so their dev points use fewer examples (sequences, for sampled tasks).</summary>
     public const int GenerationDevCurveMaxExamples = 64;
     /// <summary>Generated examples stored in a generation cell's result, for reading what the model wrote.</summary>
     public const int StoredGenerations = 8;
@@ -393,6 +394,7 @@ public sealed class CellRunner(IMemoryProbe memory)
         TrainExamplesPerSecond = o.ExamplesPerSecond,
         TrainTokensPerSecond = o.TokensPerSecond,
         TrainMsPerStep = o.MedianMsPerStep,
+        TrainPaddingFraction = o.PaddingFraction,
         InferenceExamplesPerSecond = inference,
         InferenceExamplesPerSecondMerged = merged,
         Steps = o.Steps,

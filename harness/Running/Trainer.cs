@@ -14,7 +14,11 @@ namespace PeftBench.Harness.Running;
 public sealed record TrainOutcome(
     int Steps, int Epochs, double FinalLoss, string? DivergedReason,
     double TrainSeconds, double MedianMsPerStep, double ExamplesPerSecond, double TokensPerSecond,
-    IReadOnlyList<HistoryPoint> History);
+    IReadOnlyList<HistoryPoint> History)
+{
+    /// <summary>Padding positions over all positions the training batches computed (0 for fixed-length image/audio inputs).</summary>
+    public double PaddingFraction { get; init; }
+}
 
 /// <summary>
 /// The one training loop every method shares: AdamW, linear warm-up then linear decay, gradient clipping,
@@ -78,7 +82,7 @@ public static class Trainer
         // Image/audio augmentation (--augment) draws from its own stream; without it nothing is drawn at all.
         var augmentation = augment ? seeds.Random("augmentation") : null;
         var stepTimes = new List<double>();
-        long timedExamples = 0, timedTokens = 0;
+        long timedExamples = 0, timedTokens = 0, computedPositions = 0, realPositions = 0;
         double timedSeconds = 0, lastLoss = double.NaN;
         var history = new CurveRecorder(totalSteps, devScore is null ? 0 : DevEvaluations);
         var total = Stopwatch.StartNew();
@@ -101,6 +105,9 @@ public static class Trainer
                 using (var scope = NewDisposeScope())
                 {
                     var (batch, labels) = train.Batch(batchIdx, device, isRegression, augmentation);
+                    // Batches pad to their longest row: how much of the computation padding takes (length bucketing keeps it small).
+                    computedPositions += (long)batchIdx.Count * batchIdx.Max(train.LengthOf);
+                    realPositions += train.TokenCount(batchIdx);
                     if (zerothOrder is not null)
                         lastLoss = zerothOrder.Step(trainable, () => LossWithoutGraph(batch, labels), peakRates[0] * scale, recipe.WeightDecay, step);
                     else
@@ -140,7 +147,8 @@ public static class Trainer
                 onStep?.Invoke(step, totalSteps, lastLoss);
             }
         }
-        return Outcome(step, epoch, lastLoss, null, total, stepTimes, timedExamples, timedTokens, timedSeconds, history);
+        return Outcome(step, epoch, lastLoss, null, total, stepTimes, timedExamples, timedTokens, timedSeconds, history)
+            with { PaddingFraction = computedPositions == 0 ? 0 : 1.0 - (double)realPositions / computedPositions };
     }
 
     private static TrainOutcome Outcome(int steps, int epochs, double loss, string? diverged, Stopwatch total,

@@ -38,19 +38,11 @@ public sealed class GenerationCellTests
         Assert.That(notApplicable.Keys, Has.None.AnyOf("prompt-tuning", "prefix-tuning", "p-tuning", "p-tuning-v2", "adaption-prompt", "loreft", "lora", "full-ft"),
             "prompt- and prefix-based methods apply to the decoder");
 
-        var runner = new CellRunner(new ProcessHighWaterMarkProbe());
-        var failures = new List<string>();
-        foreach (var cell in plan.Cells)
-        {
-            // CellRunner checks each method's parameter count against what requires grad.
-            var result = runner.Run(cell);
-            var expected = cell.NotApplicable is null ? CellStatus.Ok : CellStatus.NotApplicable;
-            if (result.Status != expected) { failures.Add($"{cell.Method.Id}: {result.Status} {result.Error}"); continue; }
-            if (expected != CellStatus.Ok) continue;
-            if (result.Measurements!.Steps != 2 || !double.IsFinite(result.Measurements.FinalTrainLoss) || !result.Metrics.ContainsKey("exact_match")
-                || result.Generations is not { Count: 8 })
-                failures.Add($"{cell.Method.Id}: {result.Measurements.Steps} steps, loss {result.Measurements.FinalTrainLoss}, metrics {string.Join(",", result.Metrics.Keys)}, {result.Generations?.Count} generations");
-        }
+        var failures = EveryMethodRun.Failures(plan.Cells, result =>
+            result.Measurements!.Steps != 2 || !double.IsFinite(result.Measurements.FinalTrainLoss) || !result.Metrics.ContainsKey("exact_match")
+                || result.Generations is not { Count: 8 }
+                ? $"{result.Measurements.Steps} steps, loss {result.Measurements.FinalTrainLoss}, metrics {string.Join(",", result.Metrics.Keys)}, {result.Generations?.Count} generations"
+                : null);
         Assert.That(failures, Is.Empty);
     }
 
@@ -187,6 +179,7 @@ public sealed class GenerationCellTests
         Assert.That(overridden.Cells.Single().Config.LearningRate, Is.EqualTo(5e-4), "--set wins over the suite");
         Assert.DoesNotThrow(() => Planner.Plan(new RunRequest { Suite = "code", Methods = ["lora"] }, context), "a suite setting for an unselected method is skipped");
         Assert.That(Planner.Plan(new RunRequest { Suite = "code" }, context).Cells.All(c => c.Task.IsGeneration && c.NotApplicable is null), Is.True);
+        Assert.That(Planner.Plan(new RunRequest { Suite = "code" }, context).Cells[0].Task.ScoreMetrics, Is.EqualTo(new[] { "pass@1" }), "code averages pass@1, as papers report it");
     }
 
     [Test]

@@ -37,18 +37,10 @@ public sealed class ImageAudioCellTests
         Assert.That(notApplicable["prompt-tuning"], Does.Contain("token-embedding table"));
         Assert.That(notApplicable.Keys, Has.None.StartsWith("vpt-"), "visual prompts apply to ViT and AST");
 
-        var runner = new CellRunner(new ProcessHighWaterMarkProbe());
-        var failures = new List<string>();
-        foreach (var cell in plan.Cells)
-        {
-            // CellRunner itself checks the method's parameter count against what requires grad.
-            var result = runner.Run(cell);
-            var expected = cell.NotApplicable is null ? CellStatus.Ok : CellStatus.NotApplicable;
-            if (result.Status != expected) { failures.Add($"{cell.Method.Id}: {result.Status} {result.Error}"); continue; }
-            if (expected != CellStatus.Ok) continue;
-            if (result.Measurements!.Steps != 2 || !double.IsFinite(result.Measurements.FinalTrainLoss) || !result.Metrics.ContainsKey("accuracy"))
-                failures.Add($"{cell.Method.Id}: {result.Measurements.Steps} steps, loss {result.Measurements.FinalTrainLoss}, metrics {string.Join(",", result.Metrics.Keys)}");
-        }
+        var failures = EveryMethodRun.Failures(plan.Cells, result =>
+            result.Measurements!.Steps != 2 || !double.IsFinite(result.Measurements.FinalTrainLoss) || !result.Metrics.ContainsKey("accuracy")
+                ? $"{result.Measurements.Steps} steps, loss {result.Measurements.FinalTrainLoss}, metrics {string.Join(",", result.Metrics.Keys)}"
+                : null);
         Assert.That(failures, Is.Empty);
     }
 

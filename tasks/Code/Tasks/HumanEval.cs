@@ -30,7 +30,7 @@ public static class HumanEval
     public static IReadOnlyList<string> StopSequences => ["\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#"];
 
     /// <param name="python">The python3 to run samples with; null finds the system one.</param>
-    public static TaskSpec Create(string? python = null) => CodeTask.Python<HumanEvalPromptExample>(Id, 1,
+    public static TaskSpec Create(string? python = null) => CodeTask.Python<HumanEvalPromptExample>(Id, 2,
         "HumanEval (--data-dir: humaneval/HumanEval.jsonl, trained on mbpp/mbpp.jsonl's train split), run by python3 in the sandbox, pass@1 and pass@10 from 10 samples",
         MaxNewTokens, StopSequences, python, (example, completion) => example.Problem.Program(completion), judge => new HumanEvalSource(judge));
 

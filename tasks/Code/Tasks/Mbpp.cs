@@ -18,7 +18,7 @@ public static class Mbpp
     public static IReadOnlyList<string> StopSequences => ["\nassert", "\n\"\"\"", "\nif __name__", "\nprint("];
 
     /// <param name="python">The python3 to run samples with; null finds the system one.</param>
-    public static TaskSpec Create(string? python = null) => CodeTask.Python<MbppPromptExample>(Id, 1,
+    public static TaskSpec Create(string? python = null) => CodeTask.Python<MbppPromptExample>(Id, 2,
         "MBPP (--data-dir: mbpp/mbpp.jsonl; train 601-974, test 11-510), run by python3 in the sandbox, pass@1 and pass@10 from 10 samples",
         MaxNewTokens, StopSequences, python, (example, candidate) => example.Problem.Program(candidate), judge => new MbppSource(judge));
 }

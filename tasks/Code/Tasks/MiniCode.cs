@@ -28,7 +28,7 @@ public static class MiniCode
     public const string Id = "code/mini";
     public const int MaxNewTokens = 64;
 
-    public static TaskSpec Create() => CodeTask.Create(Id, 1,
+    public static TaskSpec Create() => CodeTask.Create(Id, 2,
         "program synthesis in the embedded list language (embedded, 165 train / 55 test problems), pass@1 and pass@10 from 10 samples",
         CodeSuite.Name, CodeTask.Sampling(MaxNewTokens, Judge) with { StopSequences = StopSequences }, new MiniCodeSource());
 
