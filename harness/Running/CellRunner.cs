@@ -198,29 +198,20 @@ public sealed class CellRunner(IMemoryProbe memory)
         ["generation"] = cell.Task.Generation?.ToJson(), ["device"] = cell.Device, ["threads"] = cell.Threads,
     };
 
-    private static CellResult ReferenceResult(PlannedCell cell, Provenance provenance, string status, string? error, Dictionary<string, double> metrics, Measurements? measurements) => new()
+    /// <summary>A zero-shot result: <see cref="Result"/>'s, the method fields naming the reference instead of the cell's method.</summary>
+    private static CellResult ReferenceResult(PlannedCell cell, Provenance provenance, string status, string? error, Dictionary<string, double> metrics, Measurements? measurements)
     {
-        Key = cell.Key,
-        Status = status,
-        Error = error,
-        Cell = new CellSpec
+        var result = Result(cell, provenance, status, error, metrics, new ParameterSummary(), measurements, cell.Task);
+        return result with
         {
-            Task = cell.Task.Id, TaskVersion = cell.Task.Version, Model = cell.Model.Id, ModelSha256 = cell.Model.Sha256,
-            Method = ZeroShotMethodId, MethodFamily = "reference",
-            Config = new JsonObject { ["predicts"] = "the pretrained decoder's own continuation, no training" },
-            Profile = cell.Profile.Id, Recipe = RecipeJson(cell), Device = cell.Device, Threads = cell.Threads, Precision = cell.Precision.Id,
-        },
-        Metrics = metrics,
-        PrimaryMetric = cell.Task.Primary.Name,
-        HigherIsBetter = cell.Task.Metrics.ToDictionary(m => m.Name, m => m.HigherIsBetter),
-        TaskScore = status == CellStatus.Ok ? cell.Task.ScoreOf(metrics) : null,
-        ScoreMetrics = cell.Task.ScoreMetrics.ToList(),
-        Suites = cell.Task.Suites.ToList(),
-        Group = cell.Task.Group,
-        Parameters = new ParameterSummary(),
-        Measurements = measurements,
-        Provenance = provenance,
-    };
+            Cell = result.Cell with
+            {
+                Method = ZeroShotMethodId, MethodVersion = 0, MethodFamily = "reference",
+                Config = new JsonObject { ["predicts"] = "the pretrained decoder's own continuation, no training" },
+                Budget = null, BudgetTargetParameters = null, KnobName = null, KnobValue = null,
+            },
+        };
+    }
 
     /// <summary>
     /// Predictions on one split: classes or values for classification and regression; for a generation task, each

@@ -101,13 +101,14 @@ public static class Trainer
                     for (var g = 0; g < optimizerGroups.Count; g++) optimizerGroups[g].LearningRate = peakRates[g] * scale;
                 }
 
+                var batchTokens = train.TokenCount(batchIdx);
                 var watch = Stopwatch.StartNew();
                 using (var scope = NewDisposeScope())
                 {
                     var (batch, labels) = train.Batch(batchIdx, device, isRegression, augmentation);
                     // Batches pad to their longest row: how much of the computation padding takes (length bucketing keeps it small).
                     computedPositions += (long)batchIdx.Count * batchIdx.Max(train.LengthOf);
-                    realPositions += train.TokenCount(batchIdx);
+                    realPositions += batchTokens;
                     if (zerothOrder is not null)
                         lastLoss = zerothOrder.Step(trainable, () => LossWithoutGraph(batch, labels), peakRates[0] * scale, recipe.WeightDecay, step);
                     else
@@ -134,7 +135,7 @@ public static class Trainer
                     stepTimes.Add(watch.Elapsed.TotalMilliseconds);
                     timedSeconds += watch.Elapsed.TotalSeconds;
                     timedExamples += batchIdx.Count;
-                    timedTokens += train.TokenCount(batchIdx);
+                    timedTokens += batchTokens;
                 }
                 step++;
                 if (history.Add(step, lastLoss) && devScore is not null)
